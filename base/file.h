@@ -1,0 +1,39 @@
+// Whole-file reads and crash-safe whole-file writes.
+
+#ifndef REFSUM_BASE_FILE_H_
+#define REFSUM_BASE_FILE_H_
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace refsum {
+
+// Replaces `path` with `contents` so that after a crash the file holds either
+// the old or the new contents, never a mix: writes a temporary file in the
+// same directory with permissions `mode`, fsyncs it, renames it over `path`
+// and fsyncs the directory. On error returns a non-OK status naming the path
+// (NotFound when the directory does not exist, PermissionDenied, or
+// Unavailable / ResourceExhausted for I/O failures such as a full disk) and
+// leaves `path` untouched with no temporary file behind.
+absl::Status WriteFileAtomically(const std::string& path,
+                                 absl::string_view contents, mode_t mode);
+
+// Returns the whole contents of `path`. Returns NotFound when it does not
+// exist, PermissionDenied when it cannot be read, and InvalidArgument when it
+// is larger than `max_size` bytes (so a hostile file cannot exhaust memory).
+absl::StatusOr<std::string> ReadFile(const std::string& path,
+                                     size_t max_size = 16 << 20);
+
+// Converts the current `errno` into a status whose message is
+// "<what>: <strerror>", with the canonical code for that errno.
+absl::Status ErrnoStatus(int error_number, absl::string_view what);
+
+}  // namespace refsum
+
+#endif  // REFSUM_BASE_FILE_H_

@@ -89,47 +89,6 @@ absl::Status CheckNoteText(absl::string_view text) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<NoteSignature> ParseSignatureLine(absl::string_view line) {
-  if (!absl::ConsumePrefix(&line, kEmDashSpace)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "signature line \"", line,
-        "\" does not start with an em dash (U+2014) and a space"));
-  }
-  const size_t space = line.find(' ');
-  if (space == absl::string_view::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "signature line \"", line, "\" has no space after the key name"));
-  }
-  NoteSignature signature;
-  signature.name = std::string(line.substr(0, space));
-  if (!IsValidNoteKeyName(signature.name)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "signature line has an invalid key name \"", signature.name, "\""));
-  }
-  absl::StatusOr<std::string> decoded =
-      encoding::Base64Decode(line.substr(space + 1));
-  if (!decoded.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("signature by \"", signature.name,
-                     "\" is not valid base64: ", decoded.status().message()));
-  }
-  if (decoded->size() < 5) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "signature by \"", signature.name, "\" is shorter than 5 bytes"));
-  }
-  signature.key_id = ReadBigEndian32(*decoded);
-  signature.signature = decoded->substr(4);
-  return signature;
-}
-
-std::string FormatSignatureLine(const NoteSignature& signature) {
-  return absl::StrCat(
-      kEmDashSpace, signature.name, " ",
-      encoding::Base64Encode(KeyIdBytes(signature.key_id) +
-                             signature.signature),
-      "\n");
-}
-
 class Ed25519NoteVerifier : public NoteVerifier {
  public:
   Ed25519NoteVerifier(std::string name, uint32_t key_id,
@@ -332,6 +291,47 @@ absl::StatusOr<std::unique_ptr<NoteSigner>> NewNoteSignerFromPrivateKey(
                      "\" has a key ID that does not match its key"));
   }
   return signer;
+}
+
+absl::StatusOr<NoteSignature> ParseSignatureLine(absl::string_view line) {
+  if (!absl::ConsumePrefix(&line, kEmDashSpace)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "signature line \"", line,
+        "\" does not start with an em dash (U+2014) and a space"));
+  }
+  const size_t space = line.find(' ');
+  if (space == absl::string_view::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "signature line \"", line, "\" has no space after the key name"));
+  }
+  NoteSignature signature;
+  signature.name = std::string(line.substr(0, space));
+  if (!IsValidNoteKeyName(signature.name)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "signature line has an invalid key name \"", signature.name, "\""));
+  }
+  absl::StatusOr<std::string> decoded =
+      encoding::Base64Decode(line.substr(space + 1));
+  if (!decoded.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("signature by \"", signature.name,
+                     "\" is not valid base64: ", decoded.status().message()));
+  }
+  if (decoded->size() < 5) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "signature by \"", signature.name, "\" is shorter than 5 bytes"));
+  }
+  signature.key_id = ReadBigEndian32(*decoded);
+  signature.signature = decoded->substr(4);
+  return signature;
+}
+
+std::string FormatSignatureLine(const NoteSignature& signature) {
+  return absl::StrCat(
+      kEmDashSpace, signature.name, " ",
+      encoding::Base64Encode(KeyIdBytes(signature.key_id) +
+                             signature.signature),
+      "\n");
 }
 
 absl::StatusOr<Note> ParseNote(absl::string_view signed_note) {

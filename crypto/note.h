@@ -138,6 +138,15 @@ absl::StatusOr<std::unique_ptr<NoteSigner>> NewNoteSignerFromPrivateKey(
 // newline). Returns InvalidArgument naming the problem otherwise.
 absl::StatusOr<Note> ParseNote(absl::string_view signed_note);
 
+// Parses one signature line without its final newline:
+// "— <key name> <base64(key ID || signature)>". Returns InvalidArgument
+// naming the problem otherwise.
+absl::StatusOr<NoteSignature> ParseSignatureLine(absl::string_view line);
+
+// Returns the signature line for `signature`, ending in a newline. Witnesses
+// answer add-checkpoint requests with such lines.
+std::string FormatSignatureLine(const NoteSignature& signature);
+
 // Returns the signed-note text of `note`: text, blank line, signature lines.
 // `note` must be well-formed (as ParseNote or SignNote produce).
 std::string FormatNote(const Note& note);

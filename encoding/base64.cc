@@ -84,4 +84,33 @@ absl::StatusOr<std::string> Base64Decode(absl::string_view text) {
   return out;
 }
 
+absl::StatusOr<std::string> Base64DecodeStdOrUrl(absl::string_view text) {
+  const bool has_standard = text.find_first_of("+/") != absl::string_view::npos;
+  const bool has_url_safe = text.find_first_of("-_") != absl::string_view::npos;
+  if (has_standard && has_url_safe) {
+    return absl::InvalidArgumentError(
+        "base64 mixes the standard and URL-safe alphabets");
+  }
+  std::string standard(text);
+  if (has_url_safe) {
+    for (char& c : standard) {
+      if (c == '-') c = '+';
+      if (c == '_') c = '/';
+    }
+  }
+  if (standard.find('=') == std::string::npos) {
+    switch (standard.size() % 4) {
+      case 2:
+        standard += "==";
+        break;
+      case 3:
+        standard += "=";
+        break;
+      default:
+        break;
+    }
+  }
+  return Base64Decode(standard);
+}
+
 }  // namespace refsum::encoding

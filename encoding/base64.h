@@ -20,6 +20,12 @@ std::string Base64Encode(absl::string_view bytes);
 // one accepted encoding. Returns InvalidArgument naming the problem otherwise.
 absl::StatusOr<std::string> Base64Decode(absl::string_view text);
 
+// Decodes base64 in either the standard or the URL-safe alphabet (RFC 4648
+// sections 4 and 5, not mixed), with or without padding, as DSSE envelopes
+// allow. Unused bits must still be zero. Returns InvalidArgument naming the
+// problem otherwise.
+absl::StatusOr<std::string> Base64DecodeStdOrUrl(absl::string_view text);
+
 }  // namespace refsum::encoding
 
 #endif  // REFSUM_ENCODING_BASE64_H_

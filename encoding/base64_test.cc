@@ -50,5 +50,26 @@ TEST(Base64Test, ErrorsNameTheProblem) {
             absl::string_view::npos);
 }
 
+TEST(Base64Test, StdOrUrlAcceptsBothAlphabetsWithOrWithoutPadding) {
+  const std::string bytes("\xfb\xff\xbf", 3);  // "+/+/" and "-_-_"
+  for (const char* text : {"+/+/", "-_-_"}) {
+    absl::StatusOr<std::string> decoded = Base64DecodeStdOrUrl(text);
+    ASSERT_TRUE(decoded.ok()) << text << ": " << decoded.status();
+    EXPECT_EQ(*decoded, bytes);
+  }
+  for (const char* text : {"Zm8=", "Zm8", "Zg==", "Zg"}) {
+    EXPECT_TRUE(Base64DecodeStdOrUrl(text).ok()) << text;
+  }
+  EXPECT_EQ(*Base64DecodeStdOrUrl("Zm9vYg"), "foob");
+}
+
+TEST(Base64Test, StdOrUrlRejectsMixingAndMalformedInput) {
+  EXPECT_EQ(Base64DecodeStdOrUrl("+/-_").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  for (const char* text : {"Z", "Zh", "Zm9=A", "Zm 9v", "Z==="}) {
+    EXPECT_FALSE(Base64DecodeStdOrUrl(text).ok()) << text;
+  }
+}
+
 }  // namespace
 }  // namespace refsum::encoding

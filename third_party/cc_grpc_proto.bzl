@@ -25,7 +25,7 @@ def cc_grpc_proto(name, srcs, deps = [], visibility = None):
     )
     native.genrule(
         name = name + "_codegen",
-        srcs = [name + "_proto_files"],
+        srcs = srcs + [dep + "_proto_files" for dep in deps],
         outs = hdrs + cc_srcs,
         cmd = " ".join([
             "protoc",

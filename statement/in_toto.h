@@ -57,6 +57,14 @@ struct Subject {
   // Must hold sha256; may add sha384 and sha512 (see ValidateDigestSet).
   DigestSet digest;
   std::optional<std::string> download_location;
+
+  friend bool operator==(const Subject& a, const Subject& b) {
+    return a.name == b.name && a.digest == b.digest &&
+           a.download_location == b.download_location;
+  }
+  friend bool operator!=(const Subject& a, const Subject& b) {
+    return !(a == b);
+  }
 };
 
 // Checks 1 to kMaxSubjects subjects with unique names (CheckNonEmptyString),

@@ -1,0 +1,428 @@
+#include "log/service.h"
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+#include "crypto/dsse.h"
+#include "crypto/sha256.h"
+#include "encoding/hex.h"
+#include "statement/claim.h"
+#include "tlog/bundle.h"
+#include "tlog/merkle.h"
+#include "tlog/proof.h"
+#include "tlog/tlog_proof.h"
+
+namespace refsum::log {
+namespace {
+
+using refsum::v1::Digest;
+
+grpc::Status ToGrpc(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context,
+                                 const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpc(status));
+  return reactor;
+}
+
+std::string HashBytes(const tlog::Hash& hash) {
+  return std::string(crypto::DigestBytes(hash));
+}
+
+absl::StatusOr<tlog::Hash> HashFromBytes(absl::string_view bytes,
+                                         absl::string_view what) {
+  tlog::Hash hash;
+  if (bytes.size() != hash.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " must be 32 bytes, got ", bytes.size()));
+  }
+  std::copy(bytes.begin(), bytes.end(), hash.begin());
+  return hash;
+}
+
+// Returns `requested`, or the newest size for 0; InvalidArgument beyond it.
+absl::StatusOr<uint64_t> ResolveTreeSize(uint64_t requested,
+                                         const SignedCheckpoint& latest) {
+  if (requested == 0) return latest.checkpoint.size;
+  if (requested > latest.checkpoint.size) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tree size ", requested, " is beyond the log's size ",
+                     latest.checkpoint.size));
+  }
+  return requested;
+}
+
+absl::StatusOr<std::string> BuildTlogProof(const LogReader& reader,
+                                           uint64_t index,
+                                           const SignedCheckpoint& checkpoint) {
+  tlog::TlogProof proof;
+  proof.index = index;
+  ASSIGN_OR_RETURN(proof.inclusion_proof,
+                   tlog::BuildInclusionProof(index, checkpoint.checkpoint.size,
+                                             reader));
+  proof.checkpoint = checkpoint.note;
+  return tlog::FormatTlogProof(proof);
+}
+
+absl::StatusOr<std::string> ReadLeaf(const LogReader& reader, uint64_t index) {
+  ASSIGN_OR_RETURN(std::vector<std::string> leaves,
+                   reader.ReadEntries(index, 1));
+  if (leaves.empty()) {
+    return absl::NotFoundError(absl::StrCat("entry ", index, " is not stored"));
+  }
+  return std::move(leaves[0]);
+}
+
+absl::StatusOr<crypto::DsseEnvelope> DecodeSubmission(
+    const refsum::v1::SubmitRequest& request) {
+  switch (request.entry_case()) {
+    case refsum::v1::SubmitRequest::kEnvelopeJson:
+      return crypto::DecodeDsseJson(request.envelope_json());
+    case refsum::v1::SubmitRequest::kLeaf:
+      return crypto::DecodeDsseLeaf(request.leaf());
+    default:
+      return absl::InvalidArgumentError(
+          "the request holds neither envelope_json nor leaf");
+  }
+}
+
+// Returns the byte length of a digest algorithm refsum accepts.
+absl::StatusOr<size_t> DigestLength(absl::string_view algorithm) {
+  if (algorithm == "sha256") return 32;
+  if (algorithm == "sha384") return 48;
+  if (algorithm == "sha512") return 64;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "digest algorithm \"", algorithm, "\" is not sha256, sha384 or sha512"));
+}
+
+absl::StatusOr<std::string> DigestBytesOf(absl::string_view algorithm,
+                                          absl::string_view hex) {
+  ASSIGN_OR_RETURN(size_t length, DigestLength(algorithm));
+  if (!encoding::IsLowerHex(hex, length)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        algorithm, " digest must be ", 2 * length, " lowercase hex digits"));
+  }
+  return encoding::HexDecode(hex);
+}
+
+absl::StatusOr<std::string> ReferenceValueKey(const Digest& digest) {
+  ASSIGN_OR_RETURN(std::string bytes,
+                   DigestBytesOf(digest.algorithm(), digest.hex()));
+  return LookupKeyForReferenceValue(digest.algorithm(), bytes);
+}
+
+absl::StatusOr<std::string> ArtifactKey(absl::string_view sha256_hex) {
+  ASSIGN_OR_RETURN(std::string bytes, DigestBytesOf("sha256", sha256_hex));
+  return LookupKeyForArtifact(bytes);
+}
+
+absl::StatusOr<std::string> FindKey(const refsum::v1::FindRequest& request) {
+  switch (request.query_case()) {
+    case refsum::v1::FindRequest::kArtifactSha256:
+      return ArtifactKey(request.artifact_sha256());
+    case refsum::v1::FindRequest::kReferenceValue:
+      return ReferenceValueKey(request.reference_value());
+    case refsum::v1::FindRequest::kSource:
+      if (request.source().repository().empty() ||
+          request.source().commit().empty()) {
+        return absl::InvalidArgumentError(
+            "a source query needs a repository and a commit");
+      }
+      return LookupKeyForSource(request.source().repository(),
+                                request.source().commit());
+    default:
+      return absl::InvalidArgumentError("the request holds no query");
+  }
+}
+
+// Lists indices under `key` that the tree of `tree_size` contains (lookup
+// records of a batch become visible just before its checkpoint does).
+absl::StatusOr<IndexPage> LookupInTree(const LogReader& reader,
+                                       absl::string_view key,
+                                       const refsum::v1::PageRequest& page,
+                                       uint32_t max_page_size,
+                                       uint64_t tree_size) {
+  const uint32_t limit =
+      page.size() == 0 ? max_page_size : std::min(page.size(), max_page_size);
+  ASSIGN_OR_RETURN(
+      IndexPage result,
+      reader.Lookup(key,
+                    page.after_set() ? std::optional<uint64_t>(page.after())
+                                     : std::nullopt,
+                    limit));
+  const auto outside = std::find_if(
+      result.indices.begin(), result.indices.end(),
+      [tree_size](uint64_t index) { return index >= tree_size; });
+  if (outside != result.indices.end()) {
+    result.indices.erase(outside, result.indices.end());
+    result.more = false;
+  }
+  return result;
+}
+
+void FillPage(const IndexPage& page, refsum::v1::IndexPage* response) {
+  response->mutable_indices()->Add(page.indices.begin(), page.indices.end());
+  response->set_more(page.more);
+}
+
+}  // namespace
+
+LogService::LogService(const LogReader* reader, Sequencer* sequencer,
+                       const Admission* admission, ServiceOptions options)
+    : reader_(reader),
+      sequencer_(sequencer),
+      admission_(admission),
+      options_(options),
+      completions_(options.completion_threads) {}
+
+grpc::ServerUnaryReactor* LogService::Submit(
+    grpc::CallbackServerContext* context,
+    const refsum::v1::SubmitRequest* request,
+    refsum::v1::SubmitResponse* response) {
+  absl::StatusOr<crypto::DsseEnvelope> envelope = DecodeSubmission(*request);
+  if (!envelope.ok()) return Finish(context, envelope.status());
+  const std::shared_ptr<const SignedCheckpoint> latest = sequencer_->Latest();
+  absl::StatusOr<PendingEntry> entry = admission_->Admit(
+      *envelope, request->public_key_pem(), latest->checkpoint.size);
+  if (!entry.ok()) return Finish(context, entry.status());
+
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const tlog::Hash leaf_hash = entry->leaf_hash;
+  sequencer_->Add(
+      *std::move(entry),
+      [this, reactor, response, leaf_hash](absl::StatusOr<Integrated> done) {
+        completions_.Schedule([this, reactor, response, leaf_hash,
+                               done = std::move(done)] {
+          if (!done.ok()) {
+            reactor->Finish(ToGrpc(done.status()));
+            return;
+          }
+          absl::StatusOr<std::string> proof =
+              BuildTlogProof(*reader_, done->index, *done->checkpoint);
+          if (!proof.ok()) {
+            reactor->Finish(ToGrpc(proof.status()));
+            return;
+          }
+          response->set_index(done->index);
+          response->set_leaf_hash(HashBytes(leaf_hash));
+          response->set_checkpoint(done->checkpoint->note);
+          response->set_tlog_proof(*std::move(proof));
+          response->set_duplicate(done->duplicate);
+          reactor->Finish(grpc::Status::OK);
+        });
+      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* LogService::GetCheckpoint(
+    grpc::CallbackServerContext* context,
+    const refsum::v1::GetCheckpointRequest* /*request*/,
+    refsum::v1::GetCheckpointResponse* response) {
+  response->set_checkpoint(sequencer_->Latest()->note);
+  return Finish(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* LogService::GetEntries(
+    grpc::CallbackServerContext* context,
+    const refsum::v1::GetEntriesRequest* request,
+    refsum::v1::GetEntriesResponse* response) {
+  const uint64_t size = sequencer_->Latest()->checkpoint.size;
+  if (request->start() >= size) {
+    return Finish(context, absl::OutOfRangeError(absl::StrCat(
+                               "start ", request->start(),
+                               " is not below the tree size ", size)));
+  }
+  const uint64_t count = std::min<uint64_t>(
+      {request->count() == 0 ? options_.max_page_size : request->count(),
+       options_.max_page_size, size - request->start()});
+  absl::StatusOr<std::vector<std::string>> leaves =
+      reader_->ReadEntries(request->start(), count);
+  if (!leaves.ok()) return Finish(context, leaves.status());
+  for (std::string& leaf : *leaves) response->add_leaves(std::move(leaf));
+  return Finish(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* LogService::GetInclusionProof(
+    grpc::CallbackServerContext* context,
+    const refsum::v1::GetInclusionProofRequest* request,
+    refsum::v1::GetInclusionProofResponse* response) {
+  const auto answer = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(uint64_t size, ResolveTreeSize(request->tree_size(),
+                                                    *sequencer_->Latest()));
+    uint64_t index = request->index();
+    if (request->leaf_case() ==
+        refsum::v1::GetInclusionProofRequest::kLeafHash) {
+      ASSIGN_OR_RETURN(tlog::Hash hash,
+                       HashFromBytes(request->leaf_hash(), "leaf_hash"));
+      ASSIGN_OR_RETURN(std::optional<uint64_t> found,
+                       reader_->FindLeafHash(hash));
+      if (!found.has_value() || *found >= size) {
+        return absl::NotFoundError(absl::StrCat(
+            "no leaf with that hash in the tree of size ", size));
+      }
+      index = *found;
+    }
+    ASSIGN_OR_RETURN(std::vector<tlog::Hash> hashes,
+                     tlog::BuildInclusionProof(index, size, *reader_));
+    response->set_index(index);
+    response->set_tree_size(size);
+    for (const tlog::Hash& hash : hashes) response->add_hashes(HashBytes(hash));
+    return absl::OkStatus();
+  };
+  return Finish(context, answer());
+}
+
+grpc::ServerUnaryReactor* LogService::GetConsistencyProof(
+    grpc::CallbackServerContext* context,
+    const refsum::v1::GetConsistencyProofRequest* request,
+    refsum::v1::GetConsistencyProofResponse* response) {
+  const auto answer = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(uint64_t new_size, ResolveTreeSize(request->new_size(),
+                                                        *sequencer_->Latest()));
+    ASSIGN_OR_RETURN(std::vector<tlog::Hash> hashes,
+                     tlog::BuildConsistencyProof(request->old_size(), new_size,
+                                                 *reader_));
+    response->set_old_size(request->old_size());
+    response->set_new_size(new_size);
+    for (const tlog::Hash& hash : hashes) response->add_hashes(HashBytes(hash));
+    return absl::OkStatus();
+  };
+  return Finish(context, answer());
+}
+
+grpc::ServerUnaryReactor* LogService::Find(
+    grpc::CallbackServerContext* context,
+    const refsum::v1::FindRequest* request, refsum::v1::IndexPage* response) {
+  const auto answer = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::string key, FindKey(*request));
+    ASSIGN_OR_RETURN(IndexPage page,
+                     LookupInTree(*reader_, key, request->page(),
+                                  options_.max_page_size,
+                                  sequencer_->Latest()->checkpoint.size));
+    FillPage(page, response);
+    return absl::OkStatus();
+  };
+  return Finish(context, answer());
+}
+
+grpc::ServerUnaryReactor* LogService::GetAttestations(
+    grpc::CallbackServerContext* context,
+    const refsum::v1::GetAttestationsRequest* request,
+    refsum::v1::IndexPage* response) {
+  absl::StatusOr<IndexPage> page = LookupInTree(
+      *reader_, LookupKeyForAttestationsOf(request->claim_index()),
+      request->page(), options_.max_page_size,
+      sequencer_->Latest()->checkpoint.size);
+  if (!page.ok()) return Finish(context, page.status());
+  FillPage(*page, response);
+  return Finish(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* LogService::GetBundle(
+    grpc::CallbackServerContext* context,
+    const refsum::v1::GetBundleRequest* request,
+    refsum::v1::GetBundleResponse* response) {
+  const auto answer = [&]() -> absl::Status {
+    const std::shared_ptr<const SignedCheckpoint> checkpoint =
+        sequencer_->Latest();
+    const uint64_t size = checkpoint->checkpoint.size;
+    std::vector<uint64_t> claims;
+    if (request->query_case() == refsum::v1::GetBundleRequest::kClaimIndex) {
+      if (request->claim_index() >= size) {
+        return absl::NotFoundError(absl::StrCat(
+            "entry ", request->claim_index(), " is not in the tree of size ",
+            size));
+      }
+      claims.push_back(request->claim_index());
+    } else {
+      std::string key;
+      if (request->query_case() ==
+          refsum::v1::GetBundleRequest::kReferenceValue) {
+        ASSIGN_OR_RETURN(key, ReferenceValueKey(request->reference_value()));
+      } else if (request->query_case() ==
+                 refsum::v1::GetBundleRequest::kArtifactSha256) {
+        ASSIGN_OR_RETURN(key, ArtifactKey(request->artifact_sha256()));
+      } else {
+        return absl::InvalidArgumentError("the request holds no query");
+      }
+      ASSIGN_OR_RETURN(IndexPage page,
+                       LookupInTree(*reader_, key, {}, options_.max_page_size,
+                                    size));
+      if (page.indices.empty()) {
+        return absl::NotFoundError("no claim in the log matches the query");
+      }
+      claims = std::move(page.indices);
+    }
+    tlog::Bundle bundle;
+    for (uint64_t index : claims) {
+      ASSIGN_OR_RETURN(std::string leaf, ReadLeaf(*reader_, index));
+      ASSIGN_OR_RETURN(crypto::DsseEnvelope envelope,
+                       crypto::DecodeDsseLeaf(leaf));
+      if (!statement::ParseClaim(envelope.payload).ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("entry ", index, " is not a claim"));
+      }
+      tlog::BundleClaim claim;
+      ASSIGN_OR_RETURN(std::string proof,
+                       BuildTlogProof(*reader_, index, *checkpoint));
+      ASSIGN_OR_RETURN(tlog::TlogProof parsed, tlog::ParseTlogProof(proof));
+      claim.claim = tlog::BundleEntry{std::move(leaf), std::move(parsed)};
+      ASSIGN_OR_RETURN(IndexPage attestations,
+                       LookupInTree(*reader_, LookupKeyForAttestationsOf(index),
+                                    {}, options_.max_page_size, size));
+      for (uint64_t attestation_index : attestations.indices) {
+        ASSIGN_OR_RETURN(std::string attestation_leaf,
+                         ReadLeaf(*reader_, attestation_index));
+        ASSIGN_OR_RETURN(
+            std::string attestation_proof,
+            BuildTlogProof(*reader_, attestation_index, *checkpoint));
+        ASSIGN_OR_RETURN(tlog::TlogProof parsed_attestation_proof,
+                         tlog::ParseTlogProof(attestation_proof));
+        claim.attestations.push_back(
+            tlog::BundleEntry{std::move(attestation_leaf),
+                              std::move(parsed_attestation_proof)});
+      }
+      bundle.claims.push_back(std::move(claim));
+    }
+    ASSIGN_OR_RETURN(std::string json, tlog::EncodeBundle(bundle));
+    response->set_bundle_json(std::move(json));
+    return absl::OkStatus();
+  };
+  return Finish(context, answer());
+}
+
+grpc::ServerUnaryReactor* LogService::GetKey(
+    grpc::CallbackServerContext* context,
+    const refsum::v1::GetKeyRequest* request,
+    refsum::v1::GetKeyResponse* response) {
+  const auto answer = [&]() -> absl::Status {
+    std::optional<KnownKey> key;
+    if (const KnownKey* configured =
+            admission_->FindConfiguredKey(request->keyid())) {
+      key = *configured;
+    } else {
+      ASSIGN_OR_RETURN(key, reader_->ReadKey(request->keyid()));
+    }
+    if (!key.has_value()) {
+      return absl::NotFoundError(
+          absl::StrCat("no signer with keyid ", request->keyid()));
+    }
+    response->set_public_key_pem(key->public_key_pem);
+    response->set_role(key->role);
+    response->set_name(key->name);
+    return absl::OkStatus();
+  };
+  return Finish(context, answer());
+}
+
+}  // namespace refsum::log

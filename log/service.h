@@ -1,0 +1,80 @@
+// The gRPC service refsum.v1.Log (proto/log.proto), on gRPC's callback API:
+// reads are answered on the calling thread straight from storage; Submit
+// hands the admitted entry to the sequencer and finishes the call from a
+// worker thread once the entry is durably integrated.
+
+#ifndef REFSUM_LOG_SERVICE_H_
+#define REFSUM_LOG_SERVICE_H_
+
+#include <cstdint>
+#include <string>
+
+#include "base/thread_pool.h"
+#include "log/admission.h"
+#include "log/sequencer.h"
+#include "log/storage.h"
+#include "proto/log.grpc.pb.h"
+
+namespace refsum::log {
+
+struct ServiceOptions {
+  // The most entries GetEntries returns, indices a page lists, and claims or
+  // attestations per claim a bundle holds.
+  uint32_t max_page_size = 1000;
+  // Workers that build proofs for finished submissions.
+  size_t completion_threads = 2;
+};
+
+// Thread-safe. `reader`, `sequencer` and `admission` must outlive it.
+class LogService final : public refsum::v1::Log::CallbackService {
+ public:
+  LogService(const LogReader* reader, Sequencer* sequencer,
+             const Admission* admission, ServiceOptions options = {});
+
+  grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* context,
+                                   const refsum::v1::SubmitRequest* request,
+                                   refsum::v1::SubmitResponse* response)
+      override;
+  grpc::ServerUnaryReactor* GetCheckpoint(
+      grpc::CallbackServerContext* context,
+      const refsum::v1::GetCheckpointRequest* request,
+      refsum::v1::GetCheckpointResponse* response) override;
+  grpc::ServerUnaryReactor* GetEntries(
+      grpc::CallbackServerContext* context,
+      const refsum::v1::GetEntriesRequest* request,
+      refsum::v1::GetEntriesResponse* response) override;
+  grpc::ServerUnaryReactor* GetInclusionProof(
+      grpc::CallbackServerContext* context,
+      const refsum::v1::GetInclusionProofRequest* request,
+      refsum::v1::GetInclusionProofResponse* response) override;
+  grpc::ServerUnaryReactor* GetConsistencyProof(
+      grpc::CallbackServerContext* context,
+      const refsum::v1::GetConsistencyProofRequest* request,
+      refsum::v1::GetConsistencyProofResponse* response) override;
+  grpc::ServerUnaryReactor* Find(grpc::CallbackServerContext* context,
+                                 const refsum::v1::FindRequest* request,
+                                 refsum::v1::IndexPage* response) override;
+  grpc::ServerUnaryReactor* GetAttestations(
+      grpc::CallbackServerContext* context,
+      const refsum::v1::GetAttestationsRequest* request,
+      refsum::v1::IndexPage* response) override;
+  grpc::ServerUnaryReactor* GetBundle(
+      grpc::CallbackServerContext* context,
+      const refsum::v1::GetBundleRequest* request,
+      refsum::v1::GetBundleResponse* response) override;
+  grpc::ServerUnaryReactor* GetKey(grpc::CallbackServerContext* context,
+                                   const refsum::v1::GetKeyRequest* request,
+                                   refsum::v1::GetKeyResponse* response)
+      override;
+
+ private:
+  const LogReader* const reader_;
+  Sequencer* const sequencer_;
+  const Admission* const admission_;
+  const ServiceOptions options_;
+  ThreadPool completions_;
+};
+
+}  // namespace refsum::log
+
+#endif  // REFSUM_LOG_SERVICE_H_

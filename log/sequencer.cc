@@ -222,6 +222,18 @@ absl::StatusOr<std::vector<Sequencer::Placement>> Sequencer::PlaceEntries(
   return placements;
 }
 
+void Sequencer::RecordBatch(const std::vector<Queued>& queued,
+                            size_t new_entries, uint64_t tree_size) const {
+  Metrics* metrics = options_.metrics;
+  if (metrics == nullptr) return;
+  metrics->ObserveBatchEntries(new_entries);
+  metrics->SetTreeSize(tree_size);
+  const absl::Time now = absl::Now();
+  for (const Queued& item : queued) {
+    metrics->ObserveIntegrationLatency(now - item.added);
+  }
+}
+
 void Sequencer::Integrate(std::vector<Queued> queued) {
   const auto fail_all = [&queued](const absl::Status& status) {
     for (Queued& item : queued) item.done(status);
@@ -256,6 +268,7 @@ void Sequencer::Integrate(std::vector<Queued> queued) {
     absl::MutexLock lock(&mu_);
     latest_ = checkpoint;
   }
+  RecordBatch(queued, batch.entries.size(), checkpoint->checkpoint.size);
   for (size_t i = 0; i < queued.size(); ++i) {
     queued[i].done(Integrated{(*placements)[i].index,
                               (*placements)[i].duplicate, checkpoint});

@@ -22,6 +22,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "crypto/note.h"
+#include "log/metrics.h"
 #include "log/signed_checkpoint.h"
 #include "log/storage.h"
 #include "tlog/checkpoint.h"
@@ -54,6 +55,9 @@ struct SequencerOptions {
   // Zero integrates whatever is queued as soon as the previous batch is
   // written, which batches naturally under load (group commit).
   absl::Duration max_batch_delay = absl::ZeroDuration();
+  // Where batch sizes, latencies and the tree size are recorded; may be
+  // null. Must outlive the sequencer.
+  Metrics* metrics = nullptr;
 };
 
 // Thread-safe. Callbacks run on the sequencer's thread, after the batch that
@@ -120,6 +124,8 @@ class Sequencer {
       Batch& batch) const;
   absl::StatusOr<std::shared_ptr<const SignedCheckpoint>> SignTree(
       const tlog::CompactRange& range) const;
+  void RecordBatch(const std::vector<Queued>& queued, size_t new_entries,
+                   uint64_t tree_size) const;
 
   Storage* const storage_;
   const std::string origin_;

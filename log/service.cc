@@ -28,13 +28,6 @@ grpc::Status ToGrpc(const absl::Status& status) {
                       std::string(status.message()));
 }
 
-grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context,
-                                 const absl::Status& status) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpc(status));
-  return reactor;
-}
-
 std::string HashBytes(const tlog::Hash& hash) {
   return std::string(crypto::DigestBytes(hash));
 }
@@ -185,16 +178,34 @@ LogService::LogService(const LogReader* reader, Sequencer* sequencer,
       options_(options),
       completions_(options.completion_threads) {}
 
+void LogService::Record(absl::string_view method,
+                        const absl::Status& status) const {
+  if (options_.metrics == nullptr) return;
+  if (!status.ok()) options_.metrics->RecordRpcError(method, status.code());
+  if (method == "Submit" && !status.ok()) {
+    options_.metrics->RecordSubmission(SubmissionResult::kError);
+  }
+}
+
+grpc::ServerUnaryReactor* LogService::Reply(
+    grpc::CallbackServerContext* context, absl::string_view method,
+    const absl::Status& status) const {
+  Record(method, status);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpc(status));
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* LogService::Submit(
     grpc::CallbackServerContext* context,
     const refsum::v1::SubmitRequest* request,
     refsum::v1::SubmitResponse* response) {
   absl::StatusOr<crypto::DsseEnvelope> envelope = DecodeSubmission(*request);
-  if (!envelope.ok()) return Finish(context, envelope.status());
+  if (!envelope.ok()) return Reply(context, "Submit", envelope.status());
   const std::shared_ptr<const SignedCheckpoint> latest = sequencer_->Latest();
   absl::StatusOr<PendingEntry> entry = admission_->Admit(
       *envelope, request->public_key_pem(), latest->checkpoint.size);
-  if (!entry.ok()) return Finish(context, entry.status());
+  if (!entry.ok()) return Reply(context, "Submit", entry.status());
 
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const tlog::Hash leaf_hash = entry->leaf_hash;
@@ -203,22 +214,25 @@ grpc::ServerUnaryReactor* LogService::Submit(
       [this, reactor, response, leaf_hash](absl::StatusOr<Integrated> done) {
         completions_.Schedule([this, reactor, response, leaf_hash,
                                done = std::move(done)] {
-          if (!done.ok()) {
-            reactor->Finish(ToGrpc(done.status()));
-            return;
+          const absl::Status status = [&]() -> absl::Status {
+            RETURN_IF_ERROR(done.status());
+            ASSIGN_OR_RETURN(
+                std::string proof,
+                BuildTlogProof(*reader_, done->index, *done->checkpoint));
+            response->set_index(done->index);
+            response->set_leaf_hash(HashBytes(leaf_hash));
+            response->set_checkpoint(done->checkpoint->note);
+            response->set_tlog_proof(std::move(proof));
+            response->set_duplicate(done->duplicate);
+            return absl::OkStatus();
+          }();
+          Record("Submit", status);
+          if (status.ok() && options_.metrics != nullptr) {
+            options_.metrics->RecordSubmission(done->duplicate
+                                                   ? SubmissionResult::kDuplicate
+                                                   : SubmissionResult::kNew);
           }
-          absl::StatusOr<std::string> proof =
-              BuildTlogProof(*reader_, done->index, *done->checkpoint);
-          if (!proof.ok()) {
-            reactor->Finish(ToGrpc(proof.status()));
-            return;
-          }
-          response->set_index(done->index);
-          response->set_leaf_hash(HashBytes(leaf_hash));
-          response->set_checkpoint(done->checkpoint->note);
-          response->set_tlog_proof(*std::move(proof));
-          response->set_duplicate(done->duplicate);
-          reactor->Finish(grpc::Status::OK);
+          reactor->Finish(ToGrpc(status));
         });
       });
   return reactor;
@@ -229,7 +243,7 @@ grpc::ServerUnaryReactor* LogService::GetCheckpoint(
     const refsum::v1::GetCheckpointRequest* /*request*/,
     refsum::v1::GetCheckpointResponse* response) {
   response->set_checkpoint(sequencer_->Latest()->note);
-  return Finish(context, absl::OkStatus());
+  return Reply(context, "GetCheckpoint", absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* LogService::GetEntries(
@@ -238,7 +252,7 @@ grpc::ServerUnaryReactor* LogService::GetEntries(
     refsum::v1::GetEntriesResponse* response) {
   const uint64_t size = sequencer_->Latest()->checkpoint.size;
   if (request->start() >= size) {
-    return Finish(context, absl::OutOfRangeError(absl::StrCat(
+    return Reply(context, "GetEntries", absl::OutOfRangeError(absl::StrCat(
                                "start ", request->start(),
                                " is not below the tree size ", size)));
   }
@@ -247,9 +261,9 @@ grpc::ServerUnaryReactor* LogService::GetEntries(
        options_.max_page_size, size - request->start()});
   absl::StatusOr<std::vector<std::string>> leaves =
       reader_->ReadEntries(request->start(), count);
-  if (!leaves.ok()) return Finish(context, leaves.status());
+  if (!leaves.ok()) return Reply(context, "GetEntries", leaves.status());
   for (std::string& leaf : *leaves) response->add_leaves(std::move(leaf));
-  return Finish(context, absl::OkStatus());
+  return Reply(context, "GetEntries", absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* LogService::GetInclusionProof(
@@ -279,7 +293,7 @@ grpc::ServerUnaryReactor* LogService::GetInclusionProof(
     for (const tlog::Hash& hash : hashes) response->add_hashes(HashBytes(hash));
     return absl::OkStatus();
   };
-  return Finish(context, answer());
+  return Reply(context, "GetInclusionProof", answer());
 }
 
 grpc::ServerUnaryReactor* LogService::GetConsistencyProof(
@@ -297,7 +311,7 @@ grpc::ServerUnaryReactor* LogService::GetConsistencyProof(
     for (const tlog::Hash& hash : hashes) response->add_hashes(HashBytes(hash));
     return absl::OkStatus();
   };
-  return Finish(context, answer());
+  return Reply(context, "GetConsistencyProof", answer());
 }
 
 grpc::ServerUnaryReactor* LogService::Find(
@@ -312,7 +326,7 @@ grpc::ServerUnaryReactor* LogService::Find(
     FillPage(page, response);
     return absl::OkStatus();
   };
-  return Finish(context, answer());
+  return Reply(context, "Find", answer());
 }
 
 grpc::ServerUnaryReactor* LogService::GetAttestations(
@@ -323,9 +337,9 @@ grpc::ServerUnaryReactor* LogService::GetAttestations(
       *reader_, LookupKeyForAttestationsOf(request->claim_index()),
       request->page(), options_.max_page_size,
       sequencer_->Latest()->checkpoint.size);
-  if (!page.ok()) return Finish(context, page.status());
+  if (!page.ok()) return Reply(context, "GetAttestations", page.status());
   FillPage(*page, response);
-  return Finish(context, absl::OkStatus());
+  return Reply(context, "GetAttestations", absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* LogService::GetBundle(
@@ -398,7 +412,7 @@ grpc::ServerUnaryReactor* LogService::GetBundle(
     response->set_bundle_json(std::move(json));
     return absl::OkStatus();
   };
-  return Finish(context, answer());
+  return Reply(context, "GetBundle", answer());
 }
 
 grpc::ServerUnaryReactor* LogService::GetKey(
@@ -422,7 +436,7 @@ grpc::ServerUnaryReactor* LogService::GetKey(
     response->set_name(key->name);
     return absl::OkStatus();
   };
-  return Finish(context, answer());
+  return Reply(context, "GetKey", answer());
 }
 
 }  // namespace refsum::log

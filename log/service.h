@@ -10,7 +10,10 @@
 #include <string>
 
 #include "base/thread_pool.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "log/admission.h"
+#include "log/metrics.h"
 #include "log/sequencer.h"
 #include "log/storage.h"
 #include "proto/log.grpc.pb.h"
@@ -23,6 +26,8 @@ struct ServiceOptions {
   uint32_t max_page_size = 1000;
   // Workers that build proofs for finished submissions.
   size_t completion_threads = 2;
+  // Where calls are counted; may be null. Must outlive the service.
+  Metrics* metrics = nullptr;
 };
 
 // Thread-safe. `reader`, `sequencer` and `admission` must outlive it.
@@ -68,6 +73,13 @@ class LogService final : public refsum::v1::Log::CallbackService {
       override;
 
  private:
+  // Counts a finished call of `method` in the metrics.
+  void Record(absl::string_view method, const absl::Status& status) const;
+  // Finishes the call with `status` and counts it.
+  grpc::ServerUnaryReactor* Reply(grpc::CallbackServerContext* context,
+                                  absl::string_view method,
+                                  const absl::Status& status) const;
+
   const LogReader* const reader_;
   Sequencer* const sequencer_;
   const Admission* const admission_;

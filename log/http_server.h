@@ -1,0 +1,94 @@
+// The log's HTTP read API, C2SP tlog-tiles v0.1.0, over cpp-httplib:
+//
+//   GET /checkpoint                     the newest signed checkpoint note
+//   GET /tile/<L>/<N>[.p/<W>]           the hashes of a Merkle tree tile
+//   GET /tile/entries/<N>[.p/<W>]       an entry bundle
+//   GET /metrics                        Metrics::Render(), for Prometheus
+//
+// HEAD works wherever GET does; every other method gets 405 (or
+// cpp-httplib's 400, for a method it does not know). Paths are matched as
+// sent (no percent-decoding; a query string is ignored): any other path gets
+// 404, a tile path that is not the one canonical spelling of a tile 400, and
+// a tile the newest checkpoint's tree does not have (yet) 404. A partial
+// tile <N>.p/<W> is served as long as the tile has at least W hashes, also
+// once it has grown: those W hashes never change, and tlog-tiles lets
+// clients ask for the partial tile a checkpoint they verified needs. Until
+// the CheckpointSource has a checkpoint, /checkpoint and tiles get 503.
+//
+// Tiles are read from stored node hashes and entries (LogReader), never
+// recomputed. Caching: full tiles for a year (immutable), partial tiles for
+// a minute, the checkpoint only with revalidation (no-cache), everything
+// else (errors, /metrics) not at all (no-store). Every response, including
+// those cpp-httplib writes itself, is counted in Metrics by status code.
+//
+// Limits, so that slow or malicious clients cannot hold the server:
+//   - 16 worker threads. At most 64 accepted connections wait for one;
+//     then the accept loop pauses and further clients wait in the kernel's
+//     listen backlog (256).
+//   - 5 s for a request's first byte, and 5 s read and write timeouts on
+//     every later socket operation.
+//   - One request per connection (no keep-alive), so a worker is never
+//     parked on an idle connection. It also keeps a request body, which is
+//     never read, from being taken for the next request: a proxy in front
+//     would see one request where the server saw two.
+//   - No request body is ever read, and cpp-httplib's payload limit is 0 as
+//     well; its own limits bound the request line and each header line to
+//     8 KiB.
+
+#ifndef REFSUM_LOG_HTTP_SERVER_H_
+#define REFSUM_LOG_HTTP_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "log/metrics.h"
+#include "log/signed_checkpoint.h"
+#include "log/storage.h"
+
+namespace refsum::log {
+
+class HttpServer {
+ public:
+  // Listens on `host`:`port` (port 0 picks a free port, see port()) and
+  // serves until Shutdown. The server is accepting connections when Start
+  // returns. `reader` and `metrics` must outlive the server; `checkpoints`
+  // is called once per checkpoint or tile request, from worker threads.
+  // Returns Unavailable if it cannot listen there, also when another
+  // process listens on that port.
+  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(
+      const std::string& host, int port, const LogReader* reader,
+      CheckpointSource checkpoints, Metrics* metrics);
+
+  // Shuts down (see Shutdown).
+  ~HttpServer();
+
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Returns the port the server listens on. Thread-safe.
+  int port() const { return port_; }
+
+  // Stops accepting connections, finishes the requests already accepted
+  // (each is bounded by the timeouts above) and joins every thread.
+  // Idempotent and thread-safe.
+  void Shutdown();
+
+ private:
+  // The cpp-httplib server and its listening thread, defined in
+  // http_server.cc so that this header does not pull in httplib.h.
+  struct Listener;
+
+  HttpServer(int port, std::unique_ptr<Listener> listener);
+
+  const int port_;
+  absl::Mutex mu_;
+  // Null once shut down.
+  std::unique_ptr<Listener> listener_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace refsum::log
+
+#endif  // REFSUM_LOG_HTTP_SERVER_H_

@@ -1,0 +1,270 @@
+// refsum-log: the log server.
+//
+//   refsum-log keygen --origin ORIGIN --out DIR
+//   refsum-log serve --data_dir DIR --origin ORIGIN --key FILE
+//       --grpc_addr HOST:PORT --http_addr HOST:PORT [--keys FILE | --open]
+//       [--ready_file FILE] [--batch_size N] [--batch_interval DURATION]
+//       [--cache_mb N]
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "base/file.h"
+#include "base/status_macros.h"
+#include "crypto/keys.h"
+#include "crypto/note.h"
+#include "crypto/signer.h"
+#include "encoding/json.h"
+#include "log/admission.h"
+#include "log/http_server.h"
+#include "log/metrics.h"
+#include "log/sequencer.h"
+#include "log/service.h"
+#include "log/storage.h"
+
+ABSL_FLAG(std::string, origin, "",
+          "The log's origin (checkpoint first line and key name), e.g. "
+          "log.example.com/refsum.");
+ABSL_FLAG(std::string, out, "", "keygen: directory to write log.key and "
+                                "log.vkey to.");
+ABSL_FLAG(std::string, data_dir, "", "serve: the RocksDB data directory.");
+ABSL_FLAG(std::string, key, "", "serve: the log's Ed25519 private key (PEM).");
+ABSL_FLAG(std::string, grpc_addr, "127.0.0.1:0",
+          "serve: gRPC listen address; port 0 picks a free port.");
+ABSL_FLAG(std::string, http_addr, "127.0.0.1:0",
+          "serve: HTTP (tlog-tiles) listen address; port 0 picks a free port.");
+ABSL_FLAG(std::string, keys, "",
+          "serve: admitted signers, lines \"vendor NAME PEMFILE\" or "
+          "\"rebuilder NAME PEMFILE\".");
+ABSL_FLAG(bool, open, false,
+          "serve: admit any key sent with a submission (and remember it).");
+ABSL_FLAG(std::string, ready_file, "",
+          "serve: once listening, write {\"grpc\":...,\"http\":...} here.");
+ABSL_FLAG(int, batch_size, 1024, "serve: most entries per sequencer batch.");
+ABSL_FLAG(absl::Duration, batch_interval, absl::ZeroDuration(),
+          "serve: how long a batch waits for more entries after its first; "
+          "0 integrates as soon as the previous batch is written.");
+ABSL_FLAG(int, cache_mb, 64, "serve: RocksDB block cache size in MiB.");
+
+namespace refsum::log {
+namespace {
+
+constexpr char kUsage[] =
+    "refsum-log keygen --origin ORIGIN --out DIR\n"
+    "refsum-log serve --data_dir DIR --origin ORIGIN --key FILE "
+    "--grpc_addr HOST:PORT --http_addr HOST:PORT [--keys FILE | --open] "
+    "[--ready_file FILE]";
+
+absl::Status RequireFlag(const std::string& value, absl::string_view name) {
+  if (value.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("--", name, " is required"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Keygen() {
+  const std::string origin = absl::GetFlag(FLAGS_origin);
+  const std::string out = absl::GetFlag(FLAGS_out);
+  RETURN_IF_ERROR(RequireFlag(origin, "origin"));
+  RETURN_IF_ERROR(RequireFlag(out, "out"));
+  if (!crypto::IsValidNoteKeyName(origin)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--origin \"", origin, "\" must be non-empty without spaces or '+'"));
+  }
+  if (mkdir(out.c_str(), 0700) != 0 && errno != EEXIST) {
+    return ErrnoStatus(errno, absl::StrCat("creating ", out));
+  }
+  const std::string key_path = out + "/log.key";
+  struct stat existing;
+  if (stat(key_path.c_str(), &existing) == 0) {
+    return absl::AlreadyExistsError(
+        absl::StrCat(key_path, " exists; refusing to overwrite a log key"));
+  }
+  ASSIGN_OR_RETURN(crypto::PrivateKey key,
+                   crypto::PrivateKey::Generate(crypto::KeyType::kEd25519));
+  ASSIGN_OR_RETURN(std::string vkey,
+                   crypto::FormatVerifierKey(
+                       origin, crypto::kNoteSignatureTypeEd25519,
+                       key.public_key()));
+  RETURN_IF_ERROR(crypto::WritePrivateKeyFile(key_path, key));
+  RETURN_IF_ERROR(WriteFileAtomically(out + "/log.vkey", vkey + "\n", 0644));
+  std::printf("wrote %s and %s/log.vkey\n%s\n", key_path.c_str(), out.c_str(),
+              vkey.c_str());
+  return absl::OkStatus();
+}
+
+// Splits HOST:PORT; port 0 asks for a free port.
+absl::StatusOr<std::pair<std::string, int>> SplitHostPort(
+    const std::string& address, absl::string_view flag) {
+  const size_t colon = address.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos || colon == 0 ||
+      !absl::SimpleAtoi(address.substr(colon + 1), &port) || port < 0 ||
+      port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, " \"", address, "\" is not HOST:PORT"));
+  }
+  return std::make_pair(address.substr(0, colon), port);
+}
+
+absl::Status WriteReadyFile(const std::string& path, int grpc_port,
+                            const std::string& grpc_host, int http_port,
+                            const std::string& http_host) {
+  using encoding::JsonValue;
+  const std::string json = encoding::SerializeJson(JsonValue::MakeObject({
+      {"grpc", JsonValue::String(absl::StrCat(grpc_host, ":", grpc_port))},
+      {"http", JsonValue::String(absl::StrCat(http_host, ":", http_port))},
+  }));
+  return WriteFileAtomically(path, json + "\n", 0644);
+}
+
+// Blocks SIGTERM and SIGINT in this thread and every thread it starts, so
+// that WaitForTermination alone receives them.
+sigset_t BlockTerminationSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+int WaitForTermination(const sigset_t& signals) {
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  return signal_number;
+}
+
+absl::Status Serve() {
+  const sigset_t termination = BlockTerminationSignals();
+  const std::string origin = absl::GetFlag(FLAGS_origin);
+  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  const std::string key_path = absl::GetFlag(FLAGS_key);
+  RETURN_IF_ERROR(RequireFlag(origin, "origin"));
+  RETURN_IF_ERROR(RequireFlag(data_dir, "data_dir"));
+  RETURN_IF_ERROR(RequireFlag(key_path, "key"));
+  const bool open = absl::GetFlag(FLAGS_open);
+  const std::string keys_path = absl::GetFlag(FLAGS_keys);
+  if (!open && keys_path.empty()) {
+    return absl::InvalidArgumentError(
+        "give --keys FILE (admitted signers) or --open (admit any key)");
+  }
+  if (absl::GetFlag(FLAGS_batch_size) < 1 ||
+      absl::GetFlag(FLAGS_cache_mb) < 1 ||
+      absl::GetFlag(FLAGS_batch_interval) < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "--batch_size and --cache_mb must be positive and --batch_interval "
+        "not negative");
+  }
+  ASSIGN_OR_RETURN(auto grpc_address,
+                   SplitHostPort(absl::GetFlag(FLAGS_grpc_addr), "grpc_addr"));
+  ASSIGN_OR_RETURN(auto http_address,
+                   SplitHostPort(absl::GetFlag(FLAGS_http_addr), "http_addr"));
+
+  ASSIGN_OR_RETURN(crypto::PrivateKey key, crypto::ReadPrivateKeyFile(key_path));
+  ASSIGN_OR_RETURN(std::unique_ptr<crypto::NoteSigner> signer,
+                   crypto::NewEd25519NoteSigner(origin, key));
+  ASSIGN_OR_RETURN(std::unique_ptr<crypto::NoteVerifier> verifier,
+                   crypto::NewEd25519NoteVerifier(origin, key.public_key()));
+  AdmissionOptions admission_options{origin, {}, open};
+  if (!keys_path.empty()) {
+    ASSIGN_OR_RETURN(admission_options.keys, ReadKeysFile(keys_path));
+  }
+
+  StorageOptions storage_options;
+  storage_options.block_cache_bytes =
+      static_cast<size_t>(absl::GetFlag(FLAGS_cache_mb)) << 20;
+  ASSIGN_OR_RETURN(std::unique_ptr<Storage> storage,
+                   Storage::Open(data_dir, storage_options));
+  Metrics metrics;
+  SequencerOptions sequencer_options;
+  sequencer_options.max_batch_entries =
+      static_cast<size_t>(absl::GetFlag(FLAGS_batch_size));
+  sequencer_options.max_batch_delay = absl::GetFlag(FLAGS_batch_interval);
+  sequencer_options.metrics = &metrics;
+  ASSIGN_OR_RETURN(std::unique_ptr<Sequencer> sequencer,
+                   Sequencer::Start(storage.get(), origin, signer.get(),
+                                    verifier.get(), sequencer_options));
+  metrics.SetTreeSize(sequencer->Latest()->checkpoint.size);
+  ASSIGN_OR_RETURN(std::unique_ptr<Admission> admission,
+                   Admission::Create(std::move(admission_options),
+                                     storage.get()));
+  ServiceOptions service_options;
+  service_options.metrics = &metrics;
+  auto service = std::make_unique<LogService>(storage.get(), sequencer.get(),
+                                              admission.get(), service_options);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  int grpc_port = 0;
+  builder.AddListeningPort(absl::GetFlag(FLAGS_grpc_addr),
+                           grpc::InsecureServerCredentials(), &grpc_port);
+  builder.RegisterService(service.get());
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || grpc_port == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen for gRPC on ", absl::GetFlag(FLAGS_grpc_addr)));
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<HttpServer> http,
+                   HttpServer::Start(http_address.first, http_address.second,
+                                     storage.get(),
+                                     [&sequencer] { return sequencer->Latest(); },
+                                     &metrics));
+  const std::string ready_file = absl::GetFlag(FLAGS_ready_file);
+  if (!ready_file.empty()) {
+    RETURN_IF_ERROR(WriteReadyFile(ready_file, grpc_port, grpc_address.first,
+                                   http->port(), http_address.first));
+  }
+  std::fprintf(stderr, "refsum-log %s: gRPC on %s:%d, HTTP on %s:%d\n",
+               origin.c_str(), grpc_address.first.c_str(), grpc_port,
+               http_address.first.c_str(), http->port());
+
+  const int signal_number = WaitForTermination(termination);
+  std::fprintf(stderr, "refsum-log: %s, draining\n", strsignal(signal_number));
+  // In-flight submissions finish: gRPC waits for their reactors, which the
+  // sequencer and the service's workers complete.
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  http->Shutdown();
+  sequencer->Shutdown();
+  service.reset();
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace refsum::log
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(refsum::log::kUsage);
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  if (args.size() != 2 ||
+      (std::string(args[1]) != "keygen" && std::string(args[1]) != "serve")) {
+    std::fprintf(stderr, "usage:\n%s\n", refsum::log::kUsage);
+    return 2;
+  }
+  const absl::Status status = std::string(args[1]) == "keygen"
+                                  ? refsum::log::Keygen()
+                                  : refsum::log::Serve();
+  if (!status.ok()) {
+    std::fprintf(stderr, "refsum-log: %s\n",
+                 std::string(status.message()).c_str());
+    return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  return 0;
+}

@@ -11,7 +11,7 @@ packages=(
   librocksdb-dev libssl-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcpp-httplib-dev
-  bubblewrap git ca-certificates
+  bubblewrap git ca-certificates openssl curl
 )
 
 missing=()

@@ -2,7 +2,10 @@
 // see OpenSSL and a key of the wrong type cannot be used by accident.
 //
 // Ed25519 signs the message itself (RFC 8032, "pure" Ed25519); ECDSA P-256
-// signs SHA-256 of the message and produces ASN.1 DER signatures. These are
+// signs SHA-256 of the message and produces ASN.1 DER signatures with a low
+// S value (s <= n/2). Verification accepts only strict DER and low S, so
+// every signature has exactly one accepted form and a signed entry cannot be
+// altered into a second valid one. These are
 // the DSSE algorithms DESIGN.md allows; signed notes and cosignatures use
 // Ed25519 only.
 

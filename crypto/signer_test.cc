@@ -1,5 +1,10 @@
 #include "crypto/signer.h"
 
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/ecdsa.h>
+#include <openssl/obj_mac.h>
+
 #include <string>
 
 #include "encoding/hex.h"
@@ -109,6 +114,43 @@ TEST(SignerTest, EcdsaRejectsNonCanonicalDer) {
             absl::StatusCode::kInvalidArgument);
   // Garbage that is not DER at all.
   EXPECT_FALSE(verifier->Verify(std::string(64, '\x01'), "message").ok());
+}
+
+// Returns the DER signature with s replaced by n - s: the other signature
+// that plain ECDSA verification accepts for the same message.
+std::string FlipS(const std::string& der) {
+  const auto* cursor = reinterpret_cast<const unsigned char*>(der.data());
+  ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &cursor, static_cast<long>(der.size()));
+  EC_GROUP* group = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+  BIGNUM* flipped = BN_new();
+  BN_sub(flipped, EC_GROUP_get0_order(group), ECDSA_SIG_get0_s(sig));
+  ECDSA_SIG_set0(sig, BN_dup(ECDSA_SIG_get0_r(sig)), flipped);
+  unsigned char* out = nullptr;
+  const int length = i2d_ECDSA_SIG(sig, &out);
+  std::string result(reinterpret_cast<char*>(out), static_cast<size_t>(length));
+  OPENSSL_free(out);
+  ECDSA_SIG_free(sig);
+  EC_GROUP_free(group);
+  return result;
+}
+
+// (r, s) and (r, n - s) both satisfy the ECDSA equation; accepting both would
+// let anyone turn one logged entry into a second, different leaf.
+TEST(SignerTest, EcdsaSignsAndAcceptsOnlyLowS) {
+  absl::StatusOr<PrivateKey> key = PrivateKey::Generate(KeyType::kEcdsaP256);
+  ASSERT_TRUE(key.ok());
+  auto signer = *NewSigner(*key);
+  auto verifier = *NewVerifier(key->public_key());
+  // Random nonces give high S half of the time; 32 signatures would all be
+  // low by chance with probability 2^-32.
+  for (int i = 0; i < 32; ++i) {
+    const std::string signature = *signer->Sign("message");
+    ASSERT_TRUE(verifier->Verify(signature, "message").ok());
+    absl::Status flipped = verifier->Verify(FlipS(signature), "message");
+    EXPECT_EQ(flipped.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(flipped.message().find("low-S"), absl::string_view::npos)
+        << flipped;
+  }
 }
 
 TEST(SignerTest, Ed25519OnlyFactoriesRefuseEcdsa) {

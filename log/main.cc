@@ -20,12 +20,12 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "base/command_line.h"
 #include "base/file.h"
 #include "base/status_macros.h"
 #include "crypto/keys.h"
@@ -252,15 +252,20 @@ absl::Status Serve() {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(refsum::log::kUsage);
-  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
-  if (args.size() != 2 ||
-      (std::string(args[1]) != "keygen" && std::string(args[1]) != "serve")) {
+  absl::StatusOr<std::vector<std::string>> args =
+      refsum::ParseCommandLine(argc, argv);
+  if (!args.ok()) {
+    std::fprintf(stderr, "refsum-log: %s\nusage:\n%s\n",
+                 std::string(args.status().message()).c_str(),
+                 refsum::log::kUsage);
+    return 2;
+  }
+  if (args->size() != 2 || ((*args)[1] != "keygen" && (*args)[1] != "serve")) {
     std::fprintf(stderr, "usage:\n%s\n", refsum::log::kUsage);
     return 2;
   }
-  const absl::Status status = std::string(args[1]) == "keygen"
-                                  ? refsum::log::Keygen()
-                                  : refsum::log::Serve();
+  const absl::Status status = (*args)[1] == "keygen" ? refsum::log::Keygen()
+                                                     : refsum::log::Serve();
   if (!status.ok()) {
     std::fprintf(stderr, "refsum-log: %s\n",
                  std::string(status.message()).c_str());

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "crypto/dsse.h"
+#include "crypto/keys.h"
 #include "crypto/sha256.h"
 #include "encoding/hex.h"
 #include "statement/claim.h"
@@ -387,24 +388,19 @@ grpc::ServerUnaryReactor* LogService::GetBundle(
             absl::StrCat("entry ", index, " is not a claim"));
       }
       tlog::BundleClaim claim;
-      ASSIGN_OR_RETURN(std::string proof,
-                       BuildTlogProof(*reader_, index, *checkpoint));
-      ASSIGN_OR_RETURN(tlog::TlogProof parsed, tlog::ParseTlogProof(proof));
-      claim.claim = tlog::BundleEntry{std::move(leaf), std::move(parsed)};
+      ASSIGN_OR_RETURN(claim.claim,
+                       BundleEntryFor(index, std::move(leaf), *checkpoint));
       ASSIGN_OR_RETURN(IndexPage attestations,
                        LookupInTree(*reader_, LookupKeyForAttestationsOf(index),
                                     {}, options_.max_page_size, size));
       for (uint64_t attestation_index : attestations.indices) {
         ASSIGN_OR_RETURN(std::string attestation_leaf,
                          ReadLeaf(*reader_, attestation_index));
-        ASSIGN_OR_RETURN(
-            std::string attestation_proof,
-            BuildTlogProof(*reader_, attestation_index, *checkpoint));
-        ASSIGN_OR_RETURN(tlog::TlogProof parsed_attestation_proof,
-                         tlog::ParseTlogProof(attestation_proof));
-        claim.attestations.push_back(
-            tlog::BundleEntry{std::move(attestation_leaf),
-                              std::move(parsed_attestation_proof)});
+        ASSIGN_OR_RETURN(tlog::BundleEntry attestation,
+                         BundleEntryFor(attestation_index,
+                                        std::move(attestation_leaf),
+                                        *checkpoint));
+        claim.attestations.push_back(std::move(attestation));
       }
       bundle.claims.push_back(std::move(claim));
     }
@@ -415,25 +411,46 @@ grpc::ServerUnaryReactor* LogService::GetBundle(
   return Reply(context, "GetBundle", answer());
 }
 
+absl::StatusOr<KnownKey> LogService::FindSigner(absl::string_view keyid) const {
+  if (const KnownKey* configured = admission_->FindConfiguredKey(keyid)) {
+    return *configured;
+  }
+  ASSIGN_OR_RETURN(std::optional<KnownKey> stored, reader_->ReadKey(keyid));
+  if (!stored.has_value()) {
+    return absl::NotFoundError(absl::StrCat("no signer with keyid ", keyid));
+  }
+  return *std::move(stored);
+}
+
+absl::StatusOr<tlog::BundleEntry> LogService::BundleEntryFor(
+    uint64_t index, std::string leaf,
+    const SignedCheckpoint& checkpoint) const {
+  tlog::BundleEntry entry;
+  ASSIGN_OR_RETURN(std::string proof,
+                   BuildTlogProof(*reader_, index, checkpoint));
+  ASSIGN_OR_RETURN(entry.proof, tlog::ParseTlogProof(proof));
+  ASSIGN_OR_RETURN(crypto::DsseEnvelope envelope, crypto::DecodeDsseLeaf(leaf));
+  if (envelope.signatures.size() != 1) {
+    return absl::DataLossError(
+        absl::StrCat("stored entry ", index, " does not have one signature"));
+  }
+  ASSIGN_OR_RETURN(KnownKey key, FindSigner(envelope.signatures[0].keyid));
+  ASSIGN_OR_RETURN(crypto::PublicKey public_key,
+                   crypto::PublicKey::FromPem(key.public_key_pem));
+  entry.public_key = public_key.der();
+  entry.leaf = std::move(leaf);
+  return entry;
+}
+
 grpc::ServerUnaryReactor* LogService::GetKey(
     grpc::CallbackServerContext* context,
     const refsum::v1::GetKeyRequest* request,
     refsum::v1::GetKeyResponse* response) {
   const auto answer = [&]() -> absl::Status {
-    std::optional<KnownKey> key;
-    if (const KnownKey* configured =
-            admission_->FindConfiguredKey(request->keyid())) {
-      key = *configured;
-    } else {
-      ASSIGN_OR_RETURN(key, reader_->ReadKey(request->keyid()));
-    }
-    if (!key.has_value()) {
-      return absl::NotFoundError(
-          absl::StrCat("no signer with keyid ", request->keyid()));
-    }
-    response->set_public_key_pem(key->public_key_pem);
-    response->set_role(key->role);
-    response->set_name(key->name);
+    ASSIGN_OR_RETURN(KnownKey key, FindSigner(request->keyid()));
+    response->set_public_key_pem(key.public_key_pem);
+    response->set_role(key.role);
+    response->set_name(key.name);
     return absl::OkStatus();
   };
   return Reply(context, "GetKey", answer());

@@ -17,6 +17,7 @@
 #include "log/sequencer.h"
 #include "log/storage.h"
 #include "proto/log.grpc.pb.h"
+#include "tlog/bundle.h"
 
 namespace refsum::log {
 
@@ -73,6 +74,14 @@ class LogService final : public refsum::v1::Log::CallbackService {
       override;
 
  private:
+  // Returns the configured or remembered signer with `keyid`; NotFound if
+  // there is none.
+  absl::StatusOr<KnownKey> FindSigner(absl::string_view keyid) const;
+  // Returns the bundle entry of leaf `index`: its proof against `checkpoint`
+  // and its signer's key.
+  absl::StatusOr<tlog::BundleEntry> BundleEntryFor(
+      uint64_t index, std::string leaf,
+      const SignedCheckpoint& checkpoint) const;
   // Counts a finished call of `method` in the metrics.
   void Record(absl::string_view method, const absl::Status& status) const;
   // Finishes the call with `status` and counts it.

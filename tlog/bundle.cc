@@ -22,6 +22,7 @@ absl::StatusOr<JsonValue> EntryToJson(const BundleEntry& entry) {
   return JsonValue::MakeObject({
       {"leaf", JsonValue::String(encoding::Base64Encode(entry.leaf))},
       {"proof", JsonValue::String(std::move(proof))},
+      {"publicKey", JsonValue::String(encoding::Base64Encode(entry.public_key))},
   });
 }
 
@@ -36,18 +37,24 @@ absl::Status CheckSameCheckpoint(const std::string& first,
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> ReadBase64(const JsonObjectReader& object,
+                                       absl::string_view key) {
+  ASSIGN_OR_RETURN(std::string text, object.Required<std::string>(key));
+  absl::StatusOr<std::string> bytes = encoding::Base64Decode(text);
+  if (!bytes.ok()) {
+    return encoding::JsonPathError(object.MemberPath(key),
+                                   bytes.status().message());
+  }
+  return bytes;
+}
+
 absl::StatusOr<BundleEntry> ReadEntry(const JsonObjectReader& object,
                                       std::initializer_list<absl::string_view>
                                           allowed_fields) {
   RETURN_IF_ERROR(object.RejectUnknownFields(allowed_fields));
   BundleEntry entry;
-  ASSIGN_OR_RETURN(std::string leaf, object.Required<std::string>("leaf"));
-  absl::StatusOr<std::string> bytes = encoding::Base64Decode(leaf);
-  if (!bytes.ok()) {
-    return encoding::JsonPathError(object.MemberPath("leaf"),
-                                   bytes.status().message());
-  }
-  entry.leaf = *std::move(bytes);
+  ASSIGN_OR_RETURN(entry.leaf, ReadBase64(object, "leaf"));
+  ASSIGN_OR_RETURN(entry.public_key, ReadBase64(object, "publicKey"));
   ASSIGN_OR_RETURN(std::string proof, object.Required<std::string>("proof"));
   absl::StatusOr<TlogProof> parsed = ParseTlogProof(proof);
   if (!parsed.ok()) {
@@ -61,8 +68,8 @@ absl::StatusOr<BundleEntry> ReadEntry(const JsonObjectReader& object,
 absl::StatusOr<BundleClaim> ReadClaim(const JsonObjectReader& object,
                                       const std::string** checkpoint) {
   BundleClaim claim;
-  ASSIGN_OR_RETURN(claim.claim,
-                   ReadEntry(object, {"leaf", "proof", "attestations"}));
+  ASSIGN_OR_RETURN(claim.claim, ReadEntry(object, {"leaf", "proof", "publicKey",
+                                                   "attestations"}));
   if (*checkpoint == nullptr) *checkpoint = &claim.claim.proof.checkpoint;
   RETURN_IF_ERROR(CheckSameCheckpoint(**checkpoint, claim.claim.proof,
                                       object.MemberPath("proof")));
@@ -72,7 +79,7 @@ absl::StatusOr<BundleClaim> ReadClaim(const JsonObjectReader& object,
     ASSIGN_OR_RETURN(JsonObjectReader entry,
                      attestations.At<JsonObjectReader>(i));
     ASSIGN_OR_RETURN(BundleEntry attestation,
-                     ReadEntry(entry, {"leaf", "proof"}));
+                     ReadEntry(entry, {"leaf", "proof", "publicKey"}));
     RETURN_IF_ERROR(CheckSameCheckpoint(**checkpoint, attestation.proof,
                                         entry.MemberPath("proof")));
     claim.attestations.push_back(std::move(attestation));

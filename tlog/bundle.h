@@ -5,7 +5,12 @@
 //
 //   {"mediaType": "application/vnd.refsum.bundle.v1+json",
 //    "claims": [{"leaf": "<base64 leaf>", "proof": "<tlog-proof text>",
-//                "attestations": [{"leaf": "...", "proof": "..."}]}]}
+//                "publicKey": "<base64 DER SubjectPublicKeyInfo>",
+//                "attestations": [{"leaf": "...", "proof": "...",
+//                                  "publicKey": "..."}]}]}
+//
+// publicKey is the key the log admitted the entry under, so a verifier can
+// check the signature of an entry by a signer its policy does not list.
 //
 // Nothing here verifies a signature or a proof: that is the client's job.
 
@@ -29,9 +34,13 @@ struct BundleEntry {
   // The leaf data (DESIGN.md "Envelope and leaf").
   std::string leaf;
   TlogProof proof;
+  // The signer's DER SubjectPublicKeyInfo, as the log admitted it. Not
+  // authenticated by the bundle: check it against the signature's keyid.
+  std::string public_key;
 
   friend bool operator==(const BundleEntry& a, const BundleEntry& b) {
-    return a.leaf == b.leaf && a.proof == b.proof;
+    return a.leaf == b.leaf && a.proof == b.proof &&
+           a.public_key == b.public_key;
   }
 };
 

@@ -25,7 +25,8 @@ std::string SignedCheckpoint(uint64_t size) {
 BundleEntry Entry(const std::string& leaf, uint64_t index,
                   const std::string& checkpoint) {
   return BundleEntry{leaf,
-                     TlogProof{"", index, {HashLeaf("sibling")}, checkpoint}};
+                     TlogProof{"", index, {HashLeaf("sibling")}, checkpoint},
+                     "der-" + leaf};
 }
 
 Bundle SampleBundle() {
@@ -83,6 +84,8 @@ TEST(BundleTest, ErrorsNameTheField) {
        "claims[0].proof"},
       {absl::StrReplaceAll(json, {{"\"leaf\":\"", "\"leaf\":\"!"}}),
        "claims[0].leaf"},
+      {absl::StrReplaceAll(json, {{"\"publicKey\":\"", "\"publicKey\":\"!"}}),
+       "claims[0].publicKey"},
       {"[]", "object"},
   };
   for (const auto& [input, field] : cases) {

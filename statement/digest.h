@@ -93,6 +93,15 @@ struct ReferenceValue {
   // kMaxParameterNameBytes characters of [A-Za-z0-9._-]; values may be empty
   // (an empty kernel command line is not the same as none).
   Parameters parameters;
+
+  friend bool operator==(const ReferenceValue& a, const ReferenceValue& b) {
+    return a.platform == b.platform && a.kind == b.kind &&
+           a.index == b.index && a.digest == b.digest &&
+           a.parameters == b.parameters;
+  }
+  friend bool operator!=(const ReferenceValue& a, const ReferenceValue& b) {
+    return !(a == b);
+  }
 };
 
 // Checks 1 to kMaxReferenceValues values, each by the table above.

@@ -1,0 +1,88 @@
+// Verification of a reference value, an artifact digest or a claim against
+// a policy, from a bundle (DESIGN.md "The client"). It fails closed: it
+// succeeds only when, in this order,
+//   1. checkpoint:  the bundle's checkpoint is signed by a policy log and
+//                   cosigned by a quorum of policy witnesses;
+//   2. consistency: it is consistent with the checkpoint stored for that log
+//                   (which is then advanced), else a possible split view;
+//   3. claim:       a claim in the bundle matches the query, its inclusion
+//                   proof holds, its signature verifies (by a policy vendor,
+//                   if the policy lists vendors) and it parses strictly;
+//   4. attestations: every attestation's inclusion proof holds; those by
+//                   policy rebuilders verify, refer to the claim, and a MATCH
+//                   reproduces exactly the claimed subjects and values;
+//   5. mismatch:    no policy rebuilder reports MISMATCH (unless the policy
+//                   says on-mismatch warn);
+//   6. rebuild quorum: the rebuilders with MATCH meet the policy's quorum.
+// Each failure is reported as "<check>: <reason>".
+
+#ifndef REFSUM_CLIENT_VERIFY_H_
+#define REFSUM_CLIENT_VERIFY_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "client/policy.h"
+#include "client/state.h"
+#include "statement/claim.h"
+#include "tlog/bundle.h"
+#include "tlog/checkpoint.h"
+#include "tlog/merkle.h"
+
+namespace refsum::client {
+
+// What to verify.
+struct Query {
+  enum class Kind { kReferenceValue, kArtifact, kClaimIndex };
+  Kind kind = Kind::kReferenceValue;
+  // kReferenceValue: "sha256", "sha384" or "sha512"; kArtifact: "sha256".
+  std::string algorithm;
+  // Lowercase hex digest for kReferenceValue and kArtifact.
+  std::string hex;
+  // kClaimIndex.
+  uint64_t claim_index = 0;
+};
+
+// Parses "alg:hex" (--value) or "sha256:hex" (--artifact). Returns
+// InvalidArgument naming the problem.
+absl::StatusOr<Query> ParseValueQuery(absl::string_view text);
+absl::StatusOr<Query> ParseArtifactQuery(absl::string_view text);
+
+// A claim that passed every check.
+struct VerifiedClaim {
+  uint64_t index = 0;
+  statement::Claim claim;
+  // The policy vendor that signed it, or its keyid if the policy lists none.
+  std::string vendor;
+  // Policy rebuilders whose MATCH counted toward the quorum, in policy order.
+  std::vector<std::string> matched_rebuilders;
+  // Non-fatal findings, e.g. a MISMATCH under on-mismatch warn.
+  std::vector<std::string> warnings;
+  tlog::Checkpoint checkpoint;
+  // Witnesses whose cosignatures verified.
+  std::vector<std::string> witnesses;
+};
+
+// Supplies the consistency proof between two tree sizes of the bundle's log
+// (online: the log's GetConsistencyProof). Null when verifying offline: a
+// checkpoint larger than the stored one then cannot be checked and fails.
+using ConsistencyProver =
+    std::function<absl::StatusOr<std::vector<tlog::Hash>>(uint64_t old_size,
+                                                          uint64_t new_size)>;
+
+// Runs the checks above. On success the store holds the bundle's checkpoint
+// (if it is newer than the stored one). Returns FailedPrecondition
+// "<check>: <reason>" for a failed check; the store is then unchanged unless
+// checks 1 and 2 had already passed.
+absl::StatusOr<VerifiedClaim> Verify(const Policy& policy,
+                                     const CheckpointStore& store,
+                                     const tlog::Bundle& bundle,
+                                     const Query& query,
+                                     const ConsistencyProver& prover);
+
+}  // namespace refsum::client
+
+#endif  // REFSUM_CLIENT_VERIFY_H_

@@ -125,6 +125,23 @@ absl::Status WriteFileAtomically(const std::string& path,
   return SyncDirectory(DirectoryOf(path));
 }
 
+absl::Status MakeDirectories(const std::string& path, mode_t mode) {
+  for (size_t slash = path.find('/', 1); ; slash = path.find('/', slash + 1)) {
+    const std::string prefix = path.substr(0, slash);
+    if (!prefix.empty() && mkdir(prefix.c_str(), mode) != 0 &&
+        errno != EEXIST) {
+      return ErrnoStatus(errno, absl::StrCat("creating directory ", prefix));
+    }
+    if (slash == std::string::npos) break;
+  }
+  struct stat info;
+  if (stat(path.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " exists and is not a directory"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::string> ReadFile(const std::string& path,
                                      size_t max_size) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);

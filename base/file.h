@@ -30,6 +30,11 @@ absl::Status WriteFileAtomically(const std::string& path,
 absl::StatusOr<std::string> ReadFile(const std::string& path,
                                      size_t max_size = 16 << 20);
 
+// Creates directory `path` and any missing parents with permissions `mode`
+// (like mkdir -p). Existing directories are left as they are. Returns the
+// errno-derived status naming the directory that could not be made.
+absl::Status MakeDirectories(const std::string& path, mode_t mode);
+
 // Converts the current `errno` into a status whose message is
 // "<what>: <strerror>", with the canonical code for that errno.
 absl::Status ErrnoStatus(int error_number, absl::string_view what);

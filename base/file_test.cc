@@ -72,5 +72,17 @@ TEST(FileTest, ReadFileReportsMissingAndOversizedFiles) {
   EXPECT_TRUE(ReadFile(dir + "/big", 100).ok());
 }
 
+TEST(FileTest, MakeDirectoriesCreatesMissingParents) {
+  const std::string dir = NewTempDir();
+  ASSERT_TRUE(MakeDirectories(dir + "/a/b/c", 0700).ok());
+  ASSERT_TRUE(MakeDirectories(dir + "/a/b/c", 0700).ok());  // already there
+  struct stat info;
+  ASSERT_EQ(stat((dir + "/a/b/c").c_str(), &info), 0);
+  EXPECT_TRUE(S_ISDIR(info.st_mode));
+  ASSERT_TRUE(WriteFileAtomically(dir + "/file", "x", 0600).ok());
+  EXPECT_FALSE(MakeDirectories(dir + "/file", 0700).ok());
+  EXPECT_FALSE(MakeDirectories(dir + "/file/below", 0700).ok());
+}
+
 }  // namespace
 }  // namespace refsum

@@ -21,9 +21,9 @@ constexpr int kMaxResponseBytes = 65 << 20;
 absl::Status CheckAddress(const std::string& address) {
   const size_t colon = address.rfind(':');
   const auto bad = [&address] {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "log address \"", absl::CHexEscape(address),
-        "\" is not HOST:PORT with a port from 1 to 65535"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("log address \"", absl::CHexEscape(address),
+                     "\" is not HOST:PORT with a port from 1 to 65535"));
   };
   if (colon == std::string::npos || colon == 0) return bad();
   const absl::string_view host = absl::string_view(address).substr(0, colon);
@@ -81,17 +81,16 @@ LogClient::LogClient(std::string address, absl::Duration deadline_per_call,
 
 absl::Status LogClient::Error(absl::string_view method_name,
                               const absl::Status& status) const {
-  return absl::Status(status.code(), absl::StrCat("log ", address_, ": ",
-                                                  method_name, ": ",
-                                                  status.message()));
+  return absl::Status(status.code(),
+                      absl::StrCat("log ", address_, ": ", method_name, ": ",
+                                   status.message()));
 }
 
 template <typename Request, typename Response>
-absl::Status LogClient::Call(grpc::Status (refsum::v1::Log::Stub::*method)(
-                                 grpc::ClientContext*, const Request&,
-                                 Response*),
-                             absl::string_view method_name,
-                             const Request& request, Response* response) {
+absl::Status LogClient::Call(
+    grpc::Status (refsum::v1::Log::Stub::*method)(grpc::ClientContext*,
+                                                  const Request&, Response*),
+    absl::string_view method_name, const Request& request, Response* response) {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + deadline_per_call_));
   const grpc::Status status = ((*stub_).*method)(&context, request, response);
@@ -109,8 +108,8 @@ absl::StatusOr<refsum::v1::SubmitResponse> LogClient::Submit(
   request.set_envelope_json(std::string(envelope_json));
   request.set_public_key_pem(std::string(public_key_pem));
   refsum::v1::SubmitResponse response;
-  RETURN_IF_ERROR(Call(&refsum::v1::Log::Stub::Submit, "Submit", request,
-                       &response));
+  RETURN_IF_ERROR(
+      Call(&refsum::v1::Log::Stub::Submit, "Submit", request, &response));
   return response;
 }
 
@@ -121,8 +120,8 @@ absl::StatusOr<std::string> LogClient::GetCheckpoint() {
   return std::move(*response.mutable_checkpoint());
 }
 
-absl::StatusOr<std::vector<std::string>> LogClient::GetEntries(
-    uint64_t start, uint64_t count) {
+absl::StatusOr<std::vector<std::string>> LogClient::GetEntries(uint64_t start,
+                                                               uint64_t count) {
   std::vector<std::string> leaves;
   leaves.reserve(std::min<uint64_t>(count, 1024));
   while (leaves.size() < count) {
@@ -135,8 +134,7 @@ absl::StatusOr<std::vector<std::string>> LogClient::GetEntries(
     RETURN_IF_ERROR(Call(&refsum::v1::Log::Stub::GetEntries, "GetEntries",
                          request, &response));
     if (response.leaves().empty() ||
-        static_cast<uint64_t>(response.leaves_size()) >
-            count - leaves.size()) {
+        static_cast<uint64_t>(response.leaves_size()) > count - leaves.size()) {
       return Error("GetEntries",
                    absl::DataLossError(absl::StrCat(
                        "asked for ", count - leaves.size(), " entries from ",
@@ -217,9 +215,9 @@ absl::StatusOr<FetchedBundle> LogClient::GetBundle(
   absl::StatusOr<tlog::Bundle> bundle =
       tlog::DecodeBundle(response.bundle_json());
   if (!bundle.ok()) {
-    return Error("GetBundle",
-                 absl::DataLossError(absl::StrCat(
-                     "the bundle does not decode: ", bundle.status().message())));
+    return Error("GetBundle", absl::DataLossError(
+                                  absl::StrCat("the bundle does not decode: ",
+                                               bundle.status().message())));
   }
   return FetchedBundle{std::move(*response.mutable_bundle_json()),
                        *std::move(bundle)};

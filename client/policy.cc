@@ -57,8 +57,15 @@ absl::StatusOr<PolicySigner> ReadSigner(const tlog::PolicyLine& line,
                                         const std::vector<PolicySigner>& seen,
                                         const std::string& base_dir) {
   RETURN_IF_ERROR(CheckArgCount(line, 2));
-  ASSIGN_OR_RETURN(crypto::PublicKey key,
-                   ReadSignerKey(line.args[1], base_dir));
+  absl::StatusOr<crypto::PublicKey> read_key =
+      ReadSignerKey(line.args[1], base_dir);
+  if (!read_key.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        line.keyword, " ", line.args[0], ": the key is neither a base64 "
+        "SubjectPublicKeyInfo nor a readable PEM file (",
+        read_key.status().message(), ")"));
+  }
+  crypto::PublicKey key = *std::move(read_key);
   for (const PolicySigner& other : seen) {
     if (other.name == line.args[0]) {
       return absl::InvalidArgumentError(

@@ -1,8 +1,5 @@
 #include "client/state.h"
 
-#include <sys/stat.h>
-
-#include <cerrno>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -35,9 +32,7 @@ absl::StatusOr<std::optional<StoredCheckpoint>> CheckpointStore::Load(
 }
 
 absl::Status CheckpointStore::Store(const StoredCheckpoint& stored) const {
-  if (mkdir(dir_.c_str(), 0700) != 0 && errno != EEXIST) {
-    return ErrnoStatus(errno, absl::StrCat("creating ", dir_));
-  }
+  RETURN_IF_ERROR(MakeDirectories(dir_, 0700));
   return WriteFileAtomically(PathFor(stored.checkpoint.origin), stored.note,
                              0644);
 }

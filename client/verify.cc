@@ -163,13 +163,16 @@ bool SameSubjects(const std::vector<statement::Subject>& claimed,
       });
 }
 
+// Compares as multisets: the same values, each as often, in any order.
 bool SameValues(const std::vector<statement::ReferenceValue>& claimed,
                 const std::vector<statement::ReferenceValue>& rebuilt) {
   if (claimed.size() != rebuilt.size()) return false;
   return std::all_of(claimed.begin(), claimed.end(),
                      [&](const statement::ReferenceValue& value) {
-                       return std::find(rebuilt.begin(), rebuilt.end(),
-                                        value) != rebuilt.end();
+                       return std::count(claimed.begin(), claimed.end(),
+                                         value) ==
+                              std::count(rebuilt.begin(), rebuilt.end(),
+                                         value);
                      });
 }
 

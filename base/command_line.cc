@@ -20,6 +20,13 @@ absl::Status CheckFlag(absl::string_view arg, const char* next,
   absl::ConsumePrefix(&arg, "-");
   const size_t equals = arg.find('=');
   const absl::string_view name = arg.substr(0, equals);
+  // Abseil's usage flags are not registered flags; absl::ParseCommandLine
+  // handles them itself (printing usage and exiting).
+  for (absl::string_view usage_flag :
+       {"help", "helpfull", "helpshort", "helppackage", "helpon", "helpmatch",
+        "version", "only_check_args"}) {
+    if (name == usage_flag) return absl::OkStatus();
+  }
   absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
   if (flag == nullptr && absl::StartsWith(name, "no")) {
     // --nofoo negates the boolean flag foo.

@@ -34,6 +34,12 @@ TEST(CommandLineTest, ParsesFlagsAndReturnsPositionalArguments) {
   EXPECT_FALSE(absl::GetFlag(FLAGS_verbose));
 }
 
+TEST(CommandLineTest, LeavesUsageFlagsToAbseil) {
+  // --help would print usage and exit, so only check that it is not refused;
+  // --only_check_args is a usage flag that ParseCommandLine then honours.
+  EXPECT_DEATH_IF_SUPPORTED((void)Parse({"--help"}), "");
+}
+
 TEST(CommandLineTest, ReportsUnknownFlagsAndBadValuesInsteadOfExiting) {
   const std::pair<std::vector<std::string>, std::string> cases[] = {
       {{"--no_such_flag=1"}, "unknown flag --no_such_flag"},

@@ -93,10 +93,10 @@ class LogClient {
   // a page is not ascending or does not continue after the previous one.
   absl::StatusOr<std::vector<uint64_t>> GetAttestations(uint64_t claim_index);
 
-  // Return the bundle of the claim at `claim_index`; of the claims holding
-  // reference value `value`; or of the claims with an artifact (subject)
-  // whose SHA-256 is `artifact_sha256_hex` (lowercase hex). Returns the
-  // log's NotFound when no claim matches and DataLoss when the answer does
+  // Each returns the bundle of the claim at `claim_index`; of the claims
+  // holding reference value `value`; or of the claims with an artifact
+  // (subject) whose SHA-256 is `artifact_sha256_hex` (lowercase hex). Returns
+  // the log's NotFound when no claim matches and DataLoss when the answer does
   // not decode as a bundle (tlog::DecodeBundle).
   absl::StatusOr<FetchedBundle> GetBundleForClaim(uint64_t claim_index);
   absl::StatusOr<FetchedBundle> GetBundleForValue(

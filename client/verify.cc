@@ -199,18 +199,6 @@ bool Matches(const Query& query, const OpenedEntry& entry,
   return false;
 }
 
-std::string Describe(const Query& query) {
-  switch (query.kind) {
-    case Query::Kind::kClaimIndex:
-      return absl::StrCat("claim ", query.claim_index);
-    case Query::Kind::kArtifact:
-      return absl::StrCat("artifact sha256:", query.hex);
-    case Query::Kind::kReferenceValue:
-      return absl::StrCat("reference value ", query.algorithm, ":", query.hex);
-  }
-  return "";
-}
-
 // Step 3 for one bundle claim: inclusion, signer, signature and payload.
 absl::StatusOr<std::pair<OpenedEntry, statement::Claim>> OpenClaim(
     const Policy& policy, const tlog::BundleEntry& entry,
@@ -341,6 +329,18 @@ absl::StatusOr<VerifiedClaim> CheckRebuilds(
 
 }  // namespace
 
+std::string DescribeQuery(const Query& query) {
+  switch (query.kind) {
+    case Query::Kind::kClaimIndex:
+      return absl::StrCat("claim ", query.claim_index);
+    case Query::Kind::kArtifact:
+      return absl::StrCat("artifact sha256:", query.hex);
+    case Query::Kind::kReferenceValue:
+      return absl::StrCat("reference value ", query.algorithm, ":", query.hex);
+  }
+  return "";
+}
+
 absl::StatusOr<Query> ParseValueQuery(absl::string_view text) {
   const size_t colon = text.find(':');
   if (colon == absl::string_view::npos) {
@@ -404,7 +404,7 @@ absl::StatusOr<VerifiedClaim> Verify(const Policy& policy,
   }
   if (candidates.empty()) {
     return Failed("value", absl::StrCat("no claim in the bundle holds ",
-                                        Describe(query)));
+                                        DescribeQuery(query)));
   }
   // Several claims may hold the value; one that passes every check suffices,
   // and otherwise the first one's failure is reported.

@@ -51,6 +51,10 @@ struct Query {
 absl::StatusOr<Query> ParseValueQuery(absl::string_view text);
 absl::StatusOr<Query> ParseArtifactQuery(absl::string_view text);
 
+// Returns the query as people write it: "reference value sha384:HEX",
+// "artifact sha256:HEX" or "claim 12".
+std::string DescribeQuery(const Query& query);
+
 // A claim that passed every check.
 struct VerifiedClaim {
   uint64_t index = 0;

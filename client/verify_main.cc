@@ -7,7 +7,7 @@
 //       [--save_bundle FILE] [--json]
 //
 // Exit codes: 0 trusted, 1 not trusted (the first failed check is named),
-// 2 usage error.
+// 2 usage error or a policy file that does not load.
 
 #include <cstdio>
 #include <memory>
@@ -184,9 +184,7 @@ std::string FailureJson(const absl::Status& status) {
   }));
 }
 
-absl::StatusOr<VerifiedClaim> Run(const Query& query) {
-  ASSIGN_OR_RETURN(Policy policy,
-                   Policy::ReadFile(absl::GetFlag(FLAGS_policy)));
+absl::StatusOr<VerifiedClaim> Run(const Policy& policy, const Query& query) {
   const CheckpointStore store(absl::GetFlag(FLAGS_state_dir));
   if (!absl::GetFlag(FLAGS_bundle).empty()) {
     ASSIGN_OR_RETURN(std::string json,
@@ -196,7 +194,15 @@ absl::StatusOr<VerifiedClaim> Run(const Query& query) {
   }
   ASSIGN_OR_RETURN(std::unique_ptr<LogClient> log,
                    LogClient::Connect(absl::GetFlag(FLAGS_log)));
-  ASSIGN_OR_RETURN(FetchedBundle fetched, FetchBundle(*log, query));
+  absl::StatusOr<FetchedBundle> fetched_or = FetchBundle(*log, query);
+  if (absl::IsNotFound(fetched_or.status())) {
+    // The log holds no claim for the query: the "value" check fails, as it
+    // does offline when the bundle holds none.
+    return absl::FailedPreconditionError(
+        absl::StrCat("value: the log ", absl::GetFlag(FLAGS_log),
+                     " holds no claim with ", DescribeQuery(query)));
+  }
+  ASSIGN_OR_RETURN(FetchedBundle fetched, std::move(fetched_or));
   LogClient* raw = log.get();
   ASSIGN_OR_RETURN(
       VerifiedClaim verified,
@@ -230,8 +236,16 @@ int main(int argc, char** argv) {
                  std::string(query.status().message()).c_str(), kUsage);
     return 2;
   }
+  // A policy that does not load is a configuration error, not a verdict.
+  absl::StatusOr<refsum::client::Policy> policy =
+      refsum::client::Policy::ReadFile(absl::GetFlag(FLAGS_policy));
+  if (!policy.ok()) {
+    std::fprintf(stderr, "refsum-verify: policy: %s\n",
+                 std::string(policy.status().message()).c_str());
+    return 2;
+  }
   absl::StatusOr<refsum::client::VerifiedClaim> verified =
-      refsum::client::Run(*query);
+      refsum::client::Run(*policy, *query);
   const bool json = absl::GetFlag(FLAGS_json);
   if (!verified.ok()) {
     if (json) {

@@ -22,7 +22,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <iostream>
@@ -60,7 +59,6 @@
 #include "crypto/sha256.h"
 #include "crypto/signer.h"
 #include "encoding/hex.h"
-#include "encoding/json.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
@@ -70,6 +68,7 @@
 #include "statement/claim.h"
 #include "statement/in_toto.h"
 #include "statement/test_util.h"
+#include "tests/log_server.h"
 #include "tests/process.h"
 #include "tlog/bundle.h"
 #include "tlog/checkpoint.h"
@@ -134,29 +133,20 @@ using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 using LogStub = ::refsum::v1::Log::Stub;
 
-constexpr char kBinary[] = "log/refsum-log";
 constexpr char kOrigin[] = "log.refsum.example/e2e";
 constexpr char kRepository[] = "https://github.com/example/os-image";
 constexpr char kVendorName[] = "acme";
 constexpr char kRebuilderName[] = "rebuilder-one";
 
-// Upper bounds on waiting, never expectations of speed.
+// Upper bounds on waiting, never expectations of speed. kStartTimeout bounds
+// starting and stopping a log (LogServerOptions::timeout), kExitTimeout the
+// other processes.
 constexpr absl::Duration kStartTimeout = absl::Seconds(120);
 constexpr absl::Duration kExitTimeout = absl::Seconds(120);
 constexpr absl::Duration kRpcTimeout = absl::Seconds(120);
 constexpr absl::Duration kLoadTimeout = absl::Seconds(300);
 
 constexpr int kClientThreads = 8;
-
-// gRPC clients poll a channel that has no call in progress only every
-// GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS (5 s by default). A log that
-// shuts down waits for its clients to answer the ping of its GOAWAY, so
-// with the default every SIGTERM here would take 5 s. Set before gRPC
-// initializes (at the first channel); the environment wins.
-const bool kFastClientPolling = [] {
-  setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "50", 0);
-  return true;
-}();
 
 // ---------------------------------------------------------------------------
 // Small utilities.
@@ -588,122 +578,25 @@ absl::StatusOr<HttpResult> HttpRequest(const std::string& host, int port,
 }
 
 // ---------------------------------------------------------------------------
-// The log's files and a running log.
+// A running log.
 
-// Paths of one log: its key (from `refsum-log keygen`), its data directory
-// and its --keys file, and the verifier of its checkpoints.
-struct LogFiles {
-  std::string dir;
-  std::string key_path;
-  std::string vkey;
-  std::string data_dir;
-  // Empty for a log in open mode.
-  std::string keys_path;
-  std::unique_ptr<crypto::NoteVerifier> verifier;
-};
+// HTTP requests to a running log's tlog-tiles API.
+absl::StatusOr<HttpResult> HttpGet(const LogServer& server,
+                                   const std::string& path) {
+  return HttpRequest(server.http_host(), server.http_port(), "GET", path);
+}
 
-// A running `refsum-log serve` with a gRPC stub and its HTTP address. The
-// destructor kills the process if it is still running, and prints the end
-// of its stderr if the test has failed.
-class LogServer {
- public:
-  static absl::StatusOr<std::unique_ptr<LogServer>> Start(
-      const LogFiles& files, const std::vector<std::string>& extra_flags = {}) {
-    static std::atomic<int> starts{0};
-    const std::string name =
-        absl::StrCat(files.dir, "/serve-", starts.fetch_add(1));
-    const std::string ready_file = name + ".ready.json";
-    std::vector<std::string> args = {
-        "serve",
-        "--data_dir=" + files.data_dir,
-        absl::StrCat("--origin=", kOrigin),
-        "--key=" + files.key_path,
-        "--grpc_addr=127.0.0.1:0",
-        "--http_addr=127.0.0.1:0",
-        "--ready_file=" + ready_file,
-        files.keys_path.empty() ? "--open" : "--keys=" + files.keys_path,
-    };
-    args.insert(args.end(), extra_flags.begin(), extra_flags.end());
-    ASSIGN_OR_RETURN(
-        std::unique_ptr<Process> process,
-        Process::Start(kBinary, args, name + ".stdout", name + ".stderr"));
-    auto server = std::unique_ptr<LogServer>(new LogServer(std::move(process)));
-    ASSIGN_OR_RETURN(std::string ready,
-                     server->process_->WaitForFile(ready_file, kStartTimeout));
-    ASSIGN_OR_RETURN(encoding::JsonValue addresses, encoding::ParseJson(ready));
-    const encoding::JsonValue* grpc_address = addresses.Find("grpc");
-    const encoding::JsonValue* http_address = addresses.Find("http");
-    if (grpc_address == nullptr || grpc_address->AsString() == nullptr ||
-        http_address == nullptr || http_address->AsString() == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "the ready file is not {\"grpc\":..,\"http\":..}: ", ready));
-    }
-    server->grpc_address_ = *grpc_address->AsString();
-    const std::string& http = *http_address->AsString();
-    const size_t colon = http.rfind(':');
-    if (colon == std::string::npos ||
-        !absl::SimpleAtoi(http.substr(colon + 1), &server->http_port_)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("bad HTTP address in the ready file: ", http));
-    }
-    server->http_host_ = http.substr(0, colon);
-    grpc::ChannelArguments channel_args;
-    channel_args.SetMaxReceiveMessageSize(-1);
-    server->channel_ = grpc::CreateCustomChannel(
-        server->grpc_address_, grpc::InsecureChannelCredentials(),
-        channel_args);
-    if (!server->channel_->WaitForConnected(
-            absl::ToChronoTime(absl::Now() + kStartTimeout))) {
-      return absl::UnavailableError(
-          absl::StrCat("cannot connect to gRPC at ", server->grpc_address_));
-    }
-    server->stub_ = refsum::v1::Log::NewStub(server->channel_);
-    return server;
-  }
+absl::StatusOr<HttpResult> HttpPost(const LogServer& server,
+                                    const std::string& path) {
+  return HttpRequest(server.http_host(), server.http_port(), "POST", path);
+}
 
-  ~LogServer() {
-    if (::testing::Test::HasFailure()) {
-      std::string err = process_->ReadStderr();
-      if (err.size() > 6000) err = "..." + err.substr(err.size() - 6000);
-      std::cerr << "--- stderr of refsum-log (pid " << process_->pid()
-                << ") ---\n"
-                << err << "--- end of stderr ---\n";
-    }
-  }
-
-  LogStub& stub() { return *stub_; }
-  Process& process() { return *process_; }
-
-  absl::StatusOr<HttpResult> Get(const std::string& path) {
-    return HttpRequest(http_host_, http_port_, "GET", path);
-  }
-  absl::StatusOr<HttpResult> Post(const std::string& path) {
-    return HttpRequest(http_host_, http_port_, "POST", path);
-  }
-
-  // GetCheckpoint, verified and parsed.
-  absl::StatusOr<tlog::Checkpoint> Checkpoint(
-      const crypto::NoteVerifier& verifier) {
-    ASSIGN_OR_RETURN(std::string note, GetCheckpointNote(*stub_));
-    return OpenCheckpoint(note, verifier);
-  }
-
-  // Sends SIGTERM and waits for the process to end.
-  absl::StatusOr<ExitStatus> Terminate() {
-    return process_->SignalAndWait(SIGTERM, kExitTimeout);
-  }
-
- private:
-  explicit LogServer(std::unique_ptr<Process> process)
-      : process_(std::move(process)) {}
-
-  std::unique_ptr<Process> process_;
-  std::string grpc_address_;
-  std::string http_host_;
-  int http_port_ = 0;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<LogStub> stub_;
-};
+// GetCheckpoint, verified and parsed.
+absl::StatusOr<tlog::Checkpoint> CurrentCheckpoint(
+    LogServer& server, const crypto::NoteVerifier& verifier) {
+  ASSIGN_OR_RETURN(std::string note, GetCheckpointNote(server.stub()));
+  return OpenCheckpoint(note, verifier);
+}
 
 // ---------------------------------------------------------------------------
 // Concurrent submissions.
@@ -885,7 +778,8 @@ absl::StatusOr<tlog::Checkpoint> CheckLogHoldsAcknowledged(
     LogServer& server, const crypto::NoteVerifier& verifier,
     const std::vector<Ack>& acks, const absl::flat_hash_set<std::string>& sent,
     const std::map<uint64_t, tlog::Checkpoint>& seen) {
-  ASSIGN_OR_RETURN(tlog::Checkpoint checkpoint, server.Checkpoint(verifier));
+  ASSIGN_OR_RETURN(tlog::Checkpoint checkpoint,
+                   CurrentCheckpoint(server, verifier));
   ASSIGN_OR_RETURN(std::vector<std::string> leaves,
                    GetAllEntries(server.stub(), 0, checkpoint.size));
   const tlog::Hash root = tlog::testing::ReferenceRoot(LeafHashes(leaves));
@@ -941,21 +835,11 @@ absl::Status AddSeen(const tlog::Checkpoint& checkpoint,
 class LogE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(files_.dir, NewTempDir("log"));
-    files_.data_dir = files_.dir + "/data";
-    ASSERT_OK_AND_ASSIGN(
-        RunResult keygen,
-        RunProcess(kBinary,
-                   {"keygen", absl::StrCat("--origin=", kOrigin),
-                    "--out=" + files_.dir + "/key"},
-                   files_.dir + "/keygen", kExitTimeout));
-    ASSERT_TRUE(keygen.status.ExitedWith(0)) << keygen.status.ToString() << "\n"
-                                             << keygen.stderr_text;
-    files_.key_path = files_.dir + "/key/log.key";
-    ASSERT_OK_AND_ASSIGN(files_.vkey, ReadFile(files_.dir + "/key/log.vkey"));
-    ASSERT_OK_AND_ASSIGN(files_.verifier,
-                         crypto::NewNoteVerifierFromKey(
-                             absl::StripAsciiWhitespace(files_.vkey)));
+    ASSERT_OK_AND_ASSIGN(dir_, NewTempDir("log"));
+    ASSERT_OK_AND_ASSIGN(options_.key, GenerateLogKey(kOrigin, dir_ + "/key"));
+    options_.data_dir = dir_ + "/data";
+    options_.output_dir = dir_;
+    options_.timeout = kStartTimeout;
 
     ASSERT_OK_AND_ASSIGN(vendor_,
                          NewIdentity(kVendorName, crypto::KeyType::kEcdsaP256));
@@ -964,20 +848,22 @@ class LogE2eTest : public ::testing::Test {
     ASSERT_OK_AND_ASSIGN(stranger_,
                          NewIdentity("stranger", crypto::KeyType::kEd25519));
     // Relative PEM paths: the log resolves them against the keys file.
-    ASSERT_OK(crypto::WritePublicKeyFile(files_.dir + "/vendor.pem",
-                                         vendor_.public_key()));
-    ASSERT_OK(crypto::WritePublicKeyFile(files_.dir + "/rebuilder.pem",
+    ASSERT_OK(
+        crypto::WritePublicKeyFile(dir_ + "/vendor.pem", vendor_.public_key()));
+    ASSERT_OK(crypto::WritePublicKeyFile(dir_ + "/rebuilder.pem",
                                          rebuilder_.public_key()));
-    files_.keys_path = files_.dir + "/signers.txt";
+    options_.keys_path = dir_ + "/signers.txt";
     ASSERT_OK(WriteFileAtomically(
-        files_.keys_path,
+        options_.keys_path,
         absl::StrCat("# admitted signers\n", "vendor ", kVendorName,
                      " vendor.pem\n", "rebuilder ", kRebuilderName,
                      " rebuilder.pem\n"),
         0644));
   }
 
-  const crypto::NoteVerifier& verifier() const { return *files_.verifier; }
+  const crypto::NoteVerifier& verifier() const {
+    return *options_.key.verifier;
+  }
 
   // Submits a claim signed by the vendor; checks and returns the response.
   void SubmitClaim(LogServer& server, const statement::Claim& claim,
@@ -990,7 +876,11 @@ class LogE2eTest : public ::testing::Test {
     EXPECT_FALSE(response->duplicate());
   }
 
-  LogFiles files_;
+  // The test's directory: the log key in key/, the data in data/, the
+  // --keys file and the logs' output.
+  std::string dir_;
+  // A log with the key, the data directory and the --keys file above.
+  LogServerOptions options_;
   Identity vendor_;
   Identity rebuilder_;
   Identity stranger_;
@@ -1002,7 +892,7 @@ class LogE2eTest : public ::testing::Test {
 TEST(LogCommandLineTest, KeygenWritesAPrivateKeyAndAVerifierKey) {
   ASSERT_OK_AND_ASSIGN(const std::string dir, NewTempDir("keygen"));
   ASSERT_OK_AND_ASSIGN(RunResult run,
-                       RunProcess(kBinary,
+                       RunProcess(kLogBinary,
                                   {"keygen", absl::StrCat("--origin=", kOrigin),
                                    "--out=" + dir + "/key"},
                                   dir + "/keygen", kExitTimeout));
@@ -1037,15 +927,16 @@ TEST(LogCommandLineTest, KeygenRefusesToOverwriteAKey) {
   ASSERT_OK_AND_ASSIGN(const std::string dir, NewTempDir("keygen"));
   const std::vector<std::string> args = {
       "keygen", absl::StrCat("--origin=", kOrigin), "--out=" + dir};
-  ASSERT_OK_AND_ASSIGN(RunResult first,
-                       RunProcess(kBinary, args, dir + "/first", kExitTimeout));
+  ASSERT_OK_AND_ASSIGN(
+      RunResult first,
+      RunProcess(kLogBinary, args, dir + "/first", kExitTimeout));
   ASSERT_TRUE(first.status.ExitedWith(0)) << first.stderr_text;
   ASSERT_OK_AND_ASSIGN(const std::string key, ReadFile(dir + "/log.key"));
   ASSERT_OK_AND_ASSIGN(const std::string vkey, ReadFile(dir + "/log.vkey"));
 
   ASSERT_OK_AND_ASSIGN(
       RunResult second,
-      RunProcess(kBinary, args, dir + "/second", kExitTimeout));
+      RunProcess(kLogBinary, args, dir + "/second", kExitTimeout));
   EXPECT_TRUE(second.status.exited) << second.status.ToString();
   EXPECT_NE(second.status.code, 0);
   EXPECT_THAT(second.stderr_text, HasSubstr("log.key"));
@@ -1056,7 +947,7 @@ TEST(LogCommandLineTest, KeygenRefusesToOverwriteAKey) {
 TEST(LogCommandLineTest, BadFlagsExitWithCode2NamingTheFlag) {
   ASSERT_OK_AND_ASSIGN(const std::string dir, NewTempDir("flags"));
   ASSERT_OK_AND_ASSIGN(RunResult keygen,
-                       RunProcess(kBinary,
+                       RunProcess(kLogBinary,
                                   {"keygen", absl::StrCat("--origin=", kOrigin),
                                    "--out=" + dir + "/key"},
                                   dir + "/keygen", kExitTimeout));
@@ -1098,43 +989,43 @@ TEST(LogCommandLineTest, BadFlagsExitWithCode2NamingTheFlag) {
     SCOPED_TRACE(absl::StrJoin(c.args, " "));
     ASSERT_OK_AND_ASSIGN(
         RunResult run,
-        RunProcess(kBinary, c.args, absl::StrCat(dir, "/case-", n++),
+        RunProcess(kLogBinary, c.args, absl::StrCat(dir, "/case-", n++),
                    kExitTimeout));
     EXPECT_TRUE(run.status.ExitedWith(2)) << run.status.ToString();
     EXPECT_THAT(run.stderr_text, HasSubstr(c.flag));
   }
   ASSERT_OK_AND_ASSIGN(
       RunResult unknown,
-      RunProcess(kBinary, {"frobnicate"}, dir + "/unknown", kExitTimeout));
+      RunProcess(kLogBinary, {"frobnicate"}, dir + "/unknown", kExitTimeout));
   EXPECT_TRUE(unknown.status.ExitedWith(2)) << unknown.status.ToString();
   EXPECT_THAT(unknown.stderr_text, HasSubstr("usage"));
 }
 
 TEST_F(LogE2eTest, ServeNeedsKeysOrOpen) {
-  const std::string ready = files_.dir + "/ready.json";
+  const std::string ready = dir_ + "/ready.json";
   ASSERT_OK_AND_ASSIGN(
       RunResult run,
-      RunProcess(kBinary,
-                 {"serve", "--data_dir=" + files_.data_dir,
+      RunProcess(kLogBinary,
+                 {"serve", "--data_dir=" + options_.data_dir,
                   absl::StrCat("--origin=", kOrigin),
-                  "--key=" + files_.key_path, "--grpc_addr=127.0.0.1:0",
+                  "--key=" + options_.key.key_path, "--grpc_addr=127.0.0.1:0",
                   "--http_addr=127.0.0.1:0", "--ready_file=" + ready},
-                 files_.dir + "/no-keys", kExitTimeout));
+                 dir_ + "/no-keys", kExitTimeout));
   EXPECT_TRUE(run.status.ExitedWith(2)) << run.status.ToString();
   EXPECT_THAT(run.stderr_text, HasSubstr("--keys"));
   EXPECT_THAT(run.stderr_text, HasSubstr("--open"));
   EXPECT_FALSE(ReadFile(ready).ok()) << "it reported ready";
 
   // A keys file that does not exist is named.
-  const std::string missing = files_.dir + "/missing-signers.txt";
+  const std::string missing = dir_ + "/missing-signers.txt";
   ASSERT_OK_AND_ASSIGN(
       RunResult no_file,
       RunProcess(
-          kBinary,
-          {"serve", "--data_dir=" + files_.data_dir,
-           absl::StrCat("--origin=", kOrigin), "--key=" + files_.key_path,
+          kLogBinary,
+          {"serve", "--data_dir=" + options_.data_dir,
+           absl::StrCat("--origin=", kOrigin), "--key=" + options_.key.key_path,
            "--keys=" + missing, "--ready_file=" + ready},
-          files_.dir + "/missing-keys", kExitTimeout));
+          dir_ + "/missing-keys", kExitTimeout));
   EXPECT_TRUE(no_file.status.exited && no_file.status.code != 0)
       << no_file.status.ToString();
   EXPECT_THAT(no_file.stderr_text, HasSubstr("missing-signers.txt"));
@@ -1142,16 +1033,16 @@ TEST_F(LogE2eTest, ServeNeedsKeysOrOpen) {
 }
 
 TEST_F(LogE2eTest, ServeRefusesAKeyOthersCanRead) {
-  ASSERT_EQ(chmod(files_.key_path.c_str(), 0644), 0);
-  const std::string ready = files_.dir + "/ready.json";
+  ASSERT_EQ(chmod(options_.key.key_path.c_str(), 0644), 0);
+  const std::string ready = dir_ + "/ready.json";
   ASSERT_OK_AND_ASSIGN(
       RunResult run,
       RunProcess(
-          kBinary,
-          {"serve", "--data_dir=" + files_.data_dir,
-           absl::StrCat("--origin=", kOrigin), "--key=" + files_.key_path,
-           "--keys=" + files_.keys_path, "--ready_file=" + ready},
-          files_.dir + "/readable-key", kExitTimeout));
+          kLogBinary,
+          {"serve", "--data_dir=" + options_.data_dir,
+           absl::StrCat("--origin=", kOrigin), "--key=" + options_.key.key_path,
+           "--keys=" + options_.keys_path, "--ready_file=" + ready},
+          dir_ + "/readable-key", kExitTimeout));
   EXPECT_TRUE(run.status.exited && run.status.code != 0)
       << run.status.ToString();
   EXPECT_FALSE(ReadFile(ready).ok()) << "it reported ready";
@@ -1163,11 +1054,11 @@ TEST_F(LogE2eTest, ServeRefusesAKeyOthersCanRead) {
 
 TEST_F(LogE2eTest, SubmitsClaimsAndAttestationsOverGrpc) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<LogServer> server,
-                       LogServer::Start(files_));
+                       LogServer::Start(options_));
   LogStub& stub = server->stub();
 
   ASSERT_OK_AND_ASSIGN(const tlog::Checkpoint empty,
-                       server->Checkpoint(verifier()));
+                       CurrentCheckpoint(*server, verifier()));
   EXPECT_EQ(empty.size, 0u);
   EXPECT_EQ(empty.root, tlog::EmptyRoot());
 
@@ -1247,12 +1138,12 @@ TEST_F(LogE2eTest, SubmitsClaimsAndAttestationsOverGrpc) {
     }
   }
   ASSERT_OK_AND_ASSIGN(const tlog::Checkpoint after_duplicates,
-                       server->Checkpoint(verifier()));
+                       CurrentCheckpoint(*server, verifier()));
   EXPECT_EQ(after_duplicates, latest);
 
   // The checkpoint over HTTP is GetCheckpoint's.
   ASSERT_OK_AND_ASSIGN(const HttpResult http_checkpoint,
-                       server->Get("/checkpoint"));
+                       HttpGet(*server, "/checkpoint"));
   EXPECT_EQ(http_checkpoint.status, 200);
   EXPECT_EQ(http_checkpoint.body, latest_note);
   EXPECT_THAT(http_checkpoint.content_type, HasSubstr("text/plain"));
@@ -1437,7 +1328,7 @@ TEST_F(LogE2eTest, SubmitsClaimsAndAttestationsOverGrpc) {
   }
 
   // The metrics count what happened: 7 new entries, 6 duplicates.
-  ASSERT_OK_AND_ASSIGN(const HttpResult metrics, server->Get("/metrics"));
+  ASSERT_OK_AND_ASSIGN(const HttpResult metrics, HttpGet(*server, "/metrics"));
   EXPECT_EQ(metrics.status, 200);
   EXPECT_EQ(
       MetricValue(metrics.body, "refsum_log_submissions_total{result=\"new\"}"),
@@ -1459,12 +1350,13 @@ TEST_F(LogE2eTest, SubmitsClaimsAndAttestationsOverGrpc) {
 
 TEST_F(LogE2eTest, TilesReproduceTheTree) {
   // Small batches, so that the tree grows through many checkpoints.
-  ASSERT_OK_AND_ASSIGN(
-      std::unique_ptr<LogServer> server,
-      LogServer::Start(files_, {"--batch_size=16", "--batch_interval=2ms"}));
+  options_.batch_size = 16;
+  options_.batch_interval = absl::Milliseconds(2);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<LogServer> server,
+                       LogServer::Start(options_));
   // 600 entries: two full level-0 tiles, one partial, and a partial level-1
   // tile.
-  Load load(&server->stub(), &vendor_, files_.verifier.get(), "tiles",
+  Load load(&server->stub(), &vendor_, options_.key.verifier.get(), "tiles",
             kClientThreads, 75);
   LoadOutcome outcome = load.Finish();
   ASSERT_THAT(outcome.failures, ElementsAre());
@@ -1476,7 +1368,7 @@ TEST_F(LogE2eTest, TilesReproduceTheTree) {
                        OpenCheckpoint(note, verifier()));
   ASSERT_EQ(checkpoint.size, 600u);
   ASSERT_OK_AND_ASSIGN(const HttpResult http_checkpoint,
-                       server->Get("/checkpoint"));
+                       HttpGet(*server, "/checkpoint"));
   EXPECT_EQ(http_checkpoint.status, 200);
   EXPECT_EQ(http_checkpoint.body, note);
 
@@ -1503,7 +1395,7 @@ TEST_F(LogE2eTest, TilesReproduceTheTree) {
       ASSERT_OK_AND_ASSIGN(const std::string path,
                            tlog::FormatTilePath({false, tile}));
       SCOPED_TRACE(path);
-      ASSERT_OK_AND_ASSIGN(const HttpResult got, server->Get("/" + path));
+      ASSERT_OK_AND_ASSIGN(const HttpResult got, HttpGet(*server, "/" + path));
       ASSERT_EQ(got.status, 200) << got.body;
       EXPECT_EQ(got.content_type, "application/octet-stream");
       if (width == tlog::kTileWidth) {
@@ -1525,7 +1417,7 @@ TEST_F(LogE2eTest, TilesReproduceTheTree) {
       ASSERT_OK_AND_ASSIGN(const std::string bundle_path,
                            tlog::FormatTilePath({true, tile}));
       ASSERT_OK_AND_ASSIGN(const HttpResult bundle,
-                           server->Get("/" + bundle_path));
+                           HttpGet(*server, "/" + bundle_path));
       ASSERT_EQ(bundle.status, 200) << bundle.body;
       EXPECT_EQ(bundle.content_type, "application/octet-stream");
       ASSERT_OK_AND_ASSIGN(const std::vector<std::string> entries,
@@ -1543,12 +1435,13 @@ TEST_F(LogE2eTest, TilesReproduceTheTree) {
   EXPECT_EQ(tlog::testing::ReferenceRoot(tile_leaf_hashes), checkpoint.root);
 
   // A partial tile of a tile that has grown past it is its prefix.
-  ASSERT_OK_AND_ASSIGN(const HttpResult full, server->Get("/tile/0/000"));
-  ASSERT_OK_AND_ASSIGN(const HttpResult prefix, server->Get("/tile/0/000.p/5"));
+  ASSERT_OK_AND_ASSIGN(const HttpResult full, HttpGet(*server, "/tile/0/000"));
+  ASSERT_OK_AND_ASSIGN(const HttpResult prefix,
+                       HttpGet(*server, "/tile/0/000.p/5"));
   EXPECT_EQ(prefix.status, 200);
   EXPECT_EQ(prefix.body, full.body.substr(0, 5 * 32));
   ASSERT_OK_AND_ASSIGN(const HttpResult entries_prefix,
-                       server->Get("/tile/entries/000.p/5"));
+                       HttpGet(*server, "/tile/entries/000.p/5"));
   EXPECT_EQ(entries_prefix.status, 200);
   EXPECT_THAT(tlog::ParseEntryBundle(entries_prefix.body)
                   .value_or(std::vector<std::string>{}),
@@ -1566,7 +1459,7 @@ TEST_F(LogE2eTest, TilesReproduceTheTree) {
   }
 
   // --batch_size holds: no batch had more than 16 entries.
-  ASSERT_OK_AND_ASSIGN(const HttpResult metrics, server->Get("/metrics"));
+  ASSERT_OK_AND_ASSIGN(const HttpResult metrics, HttpGet(*server, "/metrics"));
   const std::optional<double> batches =
       MetricValue(metrics.body, "refsum_log_batch_entries_count");
   ASSERT_TRUE(batches.has_value()) << metrics.body;
@@ -1585,7 +1478,7 @@ TEST_F(LogE2eTest, TilesReproduceTheTree) {
 
 TEST_F(LogE2eTest, HttpAnswersBadTilePathsWith400AndMissingOnesWith404) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<LogServer> server,
-                       LogServer::Start(files_));
+                       LogServer::Start(options_));
   for (int i = 0; i < 3; ++i) {
     SubmitResponse response;
     std::string leaf;
@@ -1622,7 +1515,7 @@ TEST_F(LogE2eTest, HttpAnswersBadTilePathsWith400AndMissingOnesWith404) {
       "/tile/0/99999999999999999999999",
   };
   for (const std::string& path : malformed) {
-    ASSERT_OK_AND_ASSIGN(const HttpResult got, server->Get(path));
+    ASSERT_OK_AND_ASSIGN(const HttpResult got, HttpGet(*server, path));
     EXPECT_EQ(got.status, 400) << path << ": " << got.body;
   }
   const std::vector<std::string> missing = {
@@ -1642,21 +1535,21 @@ TEST_F(LogE2eTest, HttpAnswersBadTilePathsWith400AndMissingOnesWith404) {
       "/nothing",
   };
   for (const std::string& path : missing) {
-    ASSERT_OK_AND_ASSIGN(const HttpResult got, server->Get(path));
+    ASSERT_OK_AND_ASSIGN(const HttpResult got, HttpGet(*server, path));
     EXPECT_EQ(got.status, 404) << path << ": " << got.body;
   }
   for (const std::string path :
        {"/tile/0/000.p/3", "/tile/0/000.p/1", "/tile/entries/000.p/3",
         "/tile/entries/000.p/2", "/checkpoint", "/metrics"}) {
-    ASSERT_OK_AND_ASSIGN(const HttpResult got, server->Get(path));
+    ASSERT_OK_AND_ASSIGN(const HttpResult got, HttpGet(*server, path));
     EXPECT_EQ(got.status, 200) << path << ": " << got.body;
   }
-  ASSERT_OK_AND_ASSIGN(const HttpResult post, server->Post("/checkpoint"));
+  ASSERT_OK_AND_ASSIGN(const HttpResult post, HttpPost(*server, "/checkpoint"));
   EXPECT_EQ(post.status, 405);
 
   // Still serving, and the metrics counted the answers.
   EXPECT_FALSE(server->process().Poll().has_value());
-  ASSERT_OK_AND_ASSIGN(const HttpResult metrics, server->Get("/metrics"));
+  ASSERT_OK_AND_ASSIGN(const HttpResult metrics, HttpGet(*server, "/metrics"));
   EXPECT_EQ(
       MetricValue(metrics.body, "refsum_log_http_requests_total{code=\"400\"}"),
       malformed.size());
@@ -1669,7 +1562,7 @@ TEST_F(LogE2eTest, HttpAnswersBadTilePathsWith400AndMissingOnesWith404) {
 
 TEST_F(LogE2eTest, RejectsBadSubmissionsWithoutChangingTheTree) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<LogServer> server,
-                       LogServer::Start(files_));
+                       LogServer::Start(options_));
   LogStub& stub = server->stub();
 
   // Entry 0: a claim; entry 1: an attestation of it.
@@ -1907,7 +1800,7 @@ TEST_F(LogE2eTest, RejectsBadSubmissionsWithoutChangingTheTree) {
             .status());
   }
 
-  ASSERT_OK_AND_ASSIGN(const HttpResult metrics, server->Get("/metrics"));
+  ASSERT_OK_AND_ASSIGN(const HttpResult metrics, HttpGet(*server, "/metrics"));
   EXPECT_EQ(MetricValue(metrics.body,
                         "refsum_log_submissions_total{result=\"error\"}"),
             cases.size());
@@ -1931,9 +1824,9 @@ TEST_F(LogE2eTest, RejectsBadSubmissionsWithoutChangingTheTree) {
 }
 
 TEST_F(LogE2eTest, OpenModeLearnsKeysFromSubmissions) {
-  files_.keys_path.clear();  // --open
+  options_.keys_path.clear();  // --open
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<LogServer> server,
-                       LogServer::Start(files_));
+                       LogServer::Start(options_));
   const std::string keyid = stranger_.public_key().keyid();
   const statement::Claim claim = MakeClaim("open-0");
   ASSERT_OK_AND_ASSIGN(const crypto::DsseEnvelope envelope,
@@ -1969,7 +1862,7 @@ TEST_F(LogE2eTest, OpenModeLearnsKeysFromSubmissions) {
   // an open key may also attest.
   ASSERT_OK_AND_ASSIGN(ExitStatus stopped, server->Terminate());
   EXPECT_TRUE(stopped.ExitedWith(0)) << stopped.ToString();
-  ASSERT_OK_AND_ASSIGN(server, LogServer::Start(files_));
+  ASSERT_OK(server->Restart());
   ASSERT_OK_AND_ASSIGN(
       const crypto::DsseEnvelope attestation,
       SignAttestation(
@@ -1989,7 +1882,7 @@ TEST_F(LogE2eTest, OpenModeLearnsKeysFromSubmissions) {
 
 TEST_F(LogE2eTest, RestartServesTheSameLogAndContinuesIt) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<LogServer> server,
-                       LogServer::Start(files_));
+                       LogServer::Start(options_));
   std::vector<std::string> leaves;
   std::vector<std::string> proofs;
   std::vector<statement::Claim> claims;
@@ -2013,11 +1906,12 @@ TEST_F(LogE2eTest, RestartServesTheSameLogAndContinuesIt) {
   EXPECT_TRUE(stopped.ExitedWith(0)) << stopped.ToString();
 
   // Same data directory: the same checkpoint, over gRPC and HTTP.
-  ASSERT_OK_AND_ASSIGN(server, LogServer::Start(files_));
+  ASSERT_OK(server->Restart());
   ASSERT_OK_AND_ASSIGN(const std::string restarted_note,
                        GetCheckpointNote(server->stub()));
   EXPECT_EQ(restarted_note, old_note);
-  ASSERT_OK_AND_ASSIGN(const HttpResult http_note, server->Get("/checkpoint"));
+  ASSERT_OK_AND_ASSIGN(const HttpResult http_note,
+                       HttpGet(*server, "/checkpoint"));
   EXPECT_EQ(http_note.body, old_note);
   ASSERT_OK_AND_ASSIGN(const std::vector<std::string> stored,
                        GetAllEntries(server->stub(), 0, 5));
@@ -2055,7 +1949,7 @@ TEST_F(LogE2eTest, RestartServesTheSameLogAndContinuesIt) {
     leaves.push_back(crypto::EncodeDsseLeaf(envelope));
   }
   ASSERT_OK_AND_ASSIGN(const tlog::Checkpoint new_checkpoint,
-                       server->Checkpoint(verifier()));
+                       CurrentCheckpoint(*server, verifier()));
   EXPECT_EQ(new_checkpoint.size, 9u);
   EXPECT_OK(CheckConsistency(server->stub(), old_checkpoint, new_checkpoint));
   EXPECT_EQ(tlog::testing::ReferenceRoot(LeafHashes(leaves)),
@@ -2087,7 +1981,7 @@ TEST_F(LogE2eTest, RestartServesTheSameLogAndContinuesIt) {
                        GetCheckpointNote(server->stub()));
   ASSERT_OK_AND_ASSIGN(stopped, server->Terminate());
   EXPECT_TRUE(stopped.ExitedWith(0)) << stopped.ToString();
-  ASSERT_OK_AND_ASSIGN(server, LogServer::Start(files_));
+  ASSERT_OK(server->Restart());
   EXPECT_EQ(GetCheckpointNote(server->stub()).value_or(""), newest_note);
   ASSERT_OK_AND_ASSIGN(stopped, server->Terminate());
   EXPECT_TRUE(stopped.ExitedWith(0)) << stopped.ToString();
@@ -2095,8 +1989,8 @@ TEST_F(LogE2eTest, RestartServesTheSameLogAndContinuesIt) {
 
 TEST_F(LogE2eTest, SigtermDrainsInFlightSubmissions) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<LogServer> server,
-                       LogServer::Start(files_));
-  Load load(&server->stub(), &vendor_, files_.verifier.get(), "sigterm",
+                       LogServer::Start(options_));
+  Load load(&server->stub(), &vendor_, options_.key.verifier.get(), "sigterm",
             kClientThreads, 0);
   ASSERT_GE(load.WaitForAcks(kClientThreads * 4, kLoadTimeout), 1u);
   load.ExpectErrors();
@@ -2116,7 +2010,7 @@ TEST_F(LogE2eTest, SigtermDrainsInFlightSubmissions) {
         << DescribeGrpc(refusal.status);
   }
 
-  ASSERT_OK_AND_ASSIGN(server, LogServer::Start(files_));
+  ASSERT_OK(server->Restart());
   std::map<uint64_t, tlog::Checkpoint> seen;
   for (const Ack& ack : outcome.acks) {
     ASSERT_OK_AND_ASSIGN(const tlog::Checkpoint checkpoint,
@@ -2168,7 +2062,7 @@ TEST_F(LogE2eTest, SigkillLosesNoAcknowledgedSubmission) {
   for (int round = 0; round <= rounds; ++round) {
     SCOPED_TRACE(absl::StrCat("round ", round));
     ASSERT_OK_AND_ASSIGN(std::unique_ptr<LogServer> server,
-                         LogServer::Start(files_));
+                         LogServer::Start(options_));
     // What the previous rounds left must all be there.
     ASSERT_OK_AND_ASSIGN(
         const tlog::Checkpoint restarted,
@@ -2181,18 +2075,16 @@ TEST_F(LogE2eTest, SigkillLosesNoAcknowledgedSubmission) {
       break;
     }
 
-    Load load(&server->stub(), &vendor_, files_.verifier.get(),
+    Load load(&server->stub(), &vendor_, options_.key.verifier.get(),
               absl::StrCat("crash-", round), kClientThreads, 0);
     // Kill at a random moment once submissions are flowing (waiting for the
     // first acknowledgement keeps a slow machine from killing an idle log).
     ASSERT_GE(load.WaitForAcks(1, kLoadTimeout), 1u);
     absl::SleepFor(absl::Milliseconds(delay_ms(random)));
     load.ExpectErrors();
-    ASSERT_OK(server->process().Signal(SIGKILL));
+    ASSERT_OK_AND_ASSIGN(const ExitStatus stopped, server->Kill());
     load.Stop();
     LoadOutcome outcome = load.Finish();
-    ASSERT_OK_AND_ASSIGN(const ExitStatus stopped,
-                         server->process().Wait(kExitTimeout));
     EXPECT_TRUE(stopped.KilledBy(SIGKILL)) << stopped.ToString();
     EXPECT_THAT(outcome.failures, ElementsAre());
 

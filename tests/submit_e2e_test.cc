@@ -18,14 +18,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -41,12 +39,12 @@
 #include "crypto/sha256.h"
 #include "crypto/signer.h"
 #include "encoding/hex.h"
-#include "encoding/json.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "statement/attestation.h"
 #include "statement/claim.h"
 #include "statement/in_toto.h"
+#include "tests/log_server.h"
 #include "tests/process.h"
 #include "tlog/bundle.h"
 #include "tlog/checkpoint.h"
@@ -76,7 +74,6 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::StartsWith;
 
-constexpr char kLogBinary[] = "log/refsum-log";
 constexpr char kSubmitBinary[] = "submitter/refsum-submit";
 constexpr char kOrigin[] = "log.refsum.example/submit-e2e";
 constexpr char kRepository[] = "https://github.com/example/os-image";
@@ -158,59 +155,6 @@ absl::StatusOr<Rebuilder> NewRebuilder(absl::string_view name,
   return Rebuilder{std::string(name), std::move(signer)};
 }
 
-// A running `refsum-log serve` and a client for it.
-class LogServer {
- public:
-  // Starts a log in `dir` with the key `dir`/log.key, admitting the signers
-  // listed in `keys_path`, or any signer if it is empty.
-  static absl::StatusOr<std::unique_ptr<LogServer>> Start(
-      const std::string& dir, const std::string& keys_path) {
-    static std::atomic<int> starts{0};
-    const std::string name = absl::StrCat(dir, "/serve-", starts.fetch_add(1));
-    const std::string ready_file = name + ".ready.json";
-    ASSIGN_OR_RETURN(
-        std::unique_ptr<Process> process,
-        Process::Start(
-            kLogBinary,
-            {"serve", "--data_dir=" + name + ".data",
-             absl::StrCat("--origin=", kOrigin),
-             "--key=" + dir + "/log/log.key", "--grpc_addr=127.0.0.1:0",
-             "--http_addr=127.0.0.1:0", "--ready_file=" + ready_file,
-             keys_path.empty() ? "--open" : "--keys=" + keys_path},
-            name + ".stdout", name + ".stderr"));
-    auto server = std::unique_ptr<LogServer>(new LogServer(std::move(process)));
-    ASSIGN_OR_RETURN(std::string ready,
-                     server->process_->WaitForFile(ready_file, kTimeout));
-    ASSIGN_OR_RETURN(encoding::JsonValue addresses, encoding::ParseJson(ready));
-    const encoding::JsonValue* grpc = addresses.Find("grpc");
-    if (grpc == nullptr || grpc->AsString() == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat("bad ready file ", ready));
-    }
-    server->address_ = *grpc->AsString();
-    ASSIGN_OR_RETURN(server->client_,
-                     client::LogClient::Connect(server->address_, kTimeout));
-    return server;
-  }
-
-  ~LogServer() {
-    if (::testing::Test::HasFailure()) {
-      std::cerr << "--- stderr of refsum-log ---\n"
-                << process_->ReadStderr() << "--- end ---\n";
-    }
-  }
-
-  const std::string& address() const { return address_; }
-  client::LogClient& client() { return *client_; }
-
- private:
-  explicit LogServer(std::unique_ptr<Process> process)
-      : process_(std::move(process)) {}
-
-  std::unique_ptr<Process> process_;
-  std::string address_;
-  std::unique_ptr<client::LogClient> client_;
-};
-
 // The fixture: a log key from `refsum-log keygen`, a vendor key from
 // `refsum-submit keygen`, three rebuilders, a signers list admitting them,
 // a running log and an artifact file.
@@ -222,17 +166,9 @@ class SubmitE2eTest : public ::testing::Test {
     work_ = dir_ + "/work";
     ASSERT_EQ(mkdir(runs_.c_str(), 0700), 0);
     ASSERT_EQ(mkdir(work_.c_str(), 0700), 0);
-    ASSERT_OK_AND_ASSIGN(
-        const RunResult log_keygen,
-        RunProcess(kLogBinary,
-                   {"keygen", absl::StrCat("--origin=", kOrigin),
-                    "--out=" + dir_ + "/log"},
-                   runs_ + "/log-keygen", kTimeout));
-    ASSERT_TRUE(log_keygen.status.ExitedWith(0)) << log_keygen.stderr_text;
-    vkey_path_ = dir_ + "/log/log.vkey";
-    ASSERT_OK_AND_ASSIGN(const std::string vkey, ReadFile(vkey_path_));
-    ASSERT_OK_AND_ASSIGN(log_key_, crypto::NewNoteVerifierFromKey(
-                                       absl::StripAsciiWhitespace(vkey)));
+    ASSERT_OK_AND_ASSIGN(log_options_.key,
+                         GenerateLogKey(kOrigin, dir_ + "/log"));
+    vkey_path_ = log_options_.key.vkey_path;
 
     vendor_ = dir_ + "/vendor";
     const RunResult keygen =
@@ -242,14 +178,17 @@ class SubmitE2eTest : public ::testing::Test {
       ASSERT_OK_AND_ASSIGN(Rebuilder rebuilder, NewRebuilder(name, dir_));
       rebuilders_.push_back(std::move(rebuilder));
     }
-    keys_path_ = dir_ + "/signers.txt";
-    ASSERT_OK(WriteFileAtomically(keys_path_,
+    log_options_.keys_path = dir_ + "/signers.txt";
+    ASSERT_OK(WriteFileAtomically(log_options_.keys_path,
                                   "vendor acme vendor.pub\n"
                                   "rebuilder r1 r1.pem\n"
                                   "rebuilder r2 r2.pem\n"
                                   "rebuilder r3 r3.pem\n",
                                   0644));
-    ASSERT_OK_AND_ASSIGN(log_, LogServer::Start(dir_, keys_path_));
+    log_options_.data_dir = dir_ + "/log.data";
+    log_options_.output_dir = dir_;
+    log_options_.timeout = kTimeout;
+    ASSERT_OK_AND_ASSIGN(log_, LogServer::Start(log_options_));
 
     artifact_ = work_ + "/os-image.raw";
     std::string contents;
@@ -307,8 +246,8 @@ class SubmitE2eTest : public ::testing::Test {
   // Runs `submit` of `claim_path` with the log's key and expects success.
   void SubmitClaim(const std::string& claim_path, const std::string& out) {
     const RunResult run =
-        Submit({"submit", "--log", log_->address(), "--log_key", vkey_path_,
-                "--out", out, claim_path});
+        Submit({"submit", "--log", log_->grpc_address(), "--log_key",
+                vkey_path_, "--out", out, claim_path});
     ASSERT_TRUE(run.status.ExitedWith(0)) << run.status.ToString() << "\n"
                                           << run.stderr_text;
   }
@@ -356,7 +295,7 @@ class SubmitE2eTest : public ::testing::Test {
   void ExpectProofVerifies(const tlog::TlogProof& proof, absl::string_view leaf,
                            uint64_t index) {
     EXPECT_EQ(proof.index, index);
-    const crypto::NoteVerifier* verifiers[] = {log_key_.get()};
+    const crypto::NoteVerifier* verifiers[] = {&log_->verifier()};
     ASSERT_OK_AND_ASSIGN(const crypto::VerifiedNote note,
                          crypto::OpenNote(proof.checkpoint, verifiers));
     ASSERT_OK_AND_ASSIGN(const tlog::Checkpoint checkpoint,
@@ -371,10 +310,10 @@ class SubmitE2eTest : public ::testing::Test {
   std::string runs_;
   std::string work_;
   std::string vkey_path_;
-  std::unique_ptr<crypto::NoteVerifier> log_key_;
   std::string vendor_;
   std::vector<Rebuilder> rebuilders_;
-  std::string keys_path_;
+  // The fixture's log: its key, data directory and --keys file.
+  LogServerOptions log_options_;
   std::unique_ptr<LogServer> log_;
   std::string artifact_;
   std::string artifact_sha256_;
@@ -502,7 +441,7 @@ TEST_F(SubmitE2eTest, ClaimSubmitAndResubmit) {
   // Submit with the log's key: no note, the tlog-proof verifies.
   const std::string proof_path = work_ + "/claim.tlog-proof";
   const RunResult submit =
-      Submit({"submit", "--log", log_->address(), "--log_key", vkey_path_,
+      Submit({"submit", "--log", log_->grpc_address(), "--log_key", vkey_path_,
               claim_path, "--out", proof_path});
   ASSERT_TRUE(submit.status.ExitedWith(0)) << submit.stderr_text;
   EXPECT_EQ(submit.stderr_text, "");
@@ -521,7 +460,7 @@ TEST_F(SubmitE2eTest, ClaimSubmitAndResubmit) {
   // Submitting again is a duplicate at the same index; without --log_key a
   // one-line note says the signature was not checked.
   const std::string second_proof = work_ + "/again.tlog-proof";
-  const RunResult again = Submit({"submit", "--log=" + log_->address(),
+  const RunResult again = Submit({"submit", "--log=" + log_->grpc_address(),
                                   "--out=" + second_proof, claim_path});
   ASSERT_TRUE(again.status.ExitedWith(0)) << again.stderr_text;
   EXPECT_THAT(again.stdout_text, StartsWith("already logged at index 0"));
@@ -656,12 +595,13 @@ TEST_F(SubmitE2eTest, SubmitErrors) {
   std::vector<std::string> stranger_claim = ClaimArgs(work_ + "/stranger.json");
   stranger_claim[2] = stranger + ".key";
   ASSERT_TRUE(Submit(stranger_claim).status.ExitedWith(0));
-  const RunResult denied =
-      Submit({"submit", "--log=" + log_->address(), "--log_key=" + vkey_path_,
-              "--out=" + out, work_ + "/stranger.json"});
+  const RunResult denied = Submit({"submit", "--log=" + log_->grpc_address(),
+                                   "--log_key=" + vkey_path_, "--out=" + out,
+                                   work_ + "/stranger.json"});
   EXPECT_TRUE(denied.status.ExitedWith(1)) << denied.status.ToString();
-  ExpectOneErrorLine(denied.stderr_text,
-                     absl::StrCat("log ", log_->address(), ": Submit: key "));
+  ExpectOneErrorLine(
+      denied.stderr_text,
+      absl::StrCat("log ", log_->grpc_address(), ": Submit: key "));
   EXPECT_THAT(denied.stderr_text, HasSubstr("is not admitted by this log"));
   EXPECT_EQ(denied.stdout_text, "");
 
@@ -673,53 +613,53 @@ TEST_F(SubmitE2eTest, SubmitErrors) {
     std::string message;
   };
   const Case cases[] = {
-      {{"submit", "--log=" + log_->address(), "--out=" + out},
+      {{"submit", "--log=" + log_->grpc_address(), "--out=" + out},
        2,
        "submit takes one argument"},
-      {{"submit", "--log=" + log_->address(), "--out=" + out, claim_path,
+      {{"submit", "--log=" + log_->grpc_address(), "--out=" + out, claim_path,
         claim_path},
        2,
        "submit takes one argument"},
       {{"submit", "--out=" + out, claim_path}, 2, "--log is required"},
-      {{"submit", "--log=" + log_->address(), claim_path},
+      {{"submit", "--log=" + log_->grpc_address(), claim_path},
        2,
        "--out is required"},
       {{"submit", "--log=localhost", "--out=" + out, claim_path},
        2,
        "is not HOST:PORT"},
-      {{"submit", "--log=" + log_->address(), "--out=" + out,
+      {{"submit", "--log=" + log_->grpc_address(), "--out=" + out,
         "--wait_attestations=1", claim_path},
        2,
        "--wait_attestations needs a positive --timeout"},
-      {{"submit", "--log=" + log_->address(), "--out=" + out, "--timeout=1m",
-        claim_path},
+      {{"submit", "--log=" + log_->grpc_address(), "--out=" + out,
+        "--timeout=1m", claim_path},
        2,
        "--timeout applies only with --wait_attestations"},
-      {{"submit", "--log=" + log_->address(), "--out=" + out,
+      {{"submit", "--log=" + log_->grpc_address(), "--out=" + out,
         "--wait_attestations=1", "--timeout=soon", claim_path},
        2,
        "--timeout"},
-      {{"submit", "--log=" + log_->address(), "--out=" + out, "--tag=v1",
+      {{"submit", "--log=" + log_->grpc_address(), "--out=" + out, "--tag=v1",
         claim_path},
        2,
        "--tag does not apply to submit"},
-      {{"submit", "--log=" + log_->address(), "--out=" + out, "--artifact=x",
-        claim_path},
+      {{"submit", "--log=" + log_->grpc_address(), "--out=" + out,
+        "--artifact=x", claim_path},
        2,
        "--artifact does not apply to submit"},
-      {{"submit", "--log=" + log_->address(), "--out=" + out,
+      {{"submit", "--log=" + log_->grpc_address(), "--out=" + out,
         work_ + "/missing.json"},
        1,
        "missing.json"},
-      {{"submit", "--log=" + log_->address(), "--out=" + out,
+      {{"submit", "--log=" + log_->grpc_address(), "--out=" + out,
         work_ + "/garbage.json"},
        1,
        "garbage.json is not a DSSE envelope"},
-      {{"submit", "--log=" + log_->address(), "--out=" + out,
+      {{"submit", "--log=" + log_->grpc_address(), "--out=" + out,
         "--public_key=" + other_pub, claim_path},
        1,
        "is not the key that signed"},
-      {{"submit", "--log=" + log_->address(), "--out=" + out,
+      {{"submit", "--log=" + log_->grpc_address(), "--out=" + out,
         "--log_key=" + vendor_ + ".pub", claim_path},
        1,
        "does not hold a log verifier key"},
@@ -739,19 +679,15 @@ TEST_F(SubmitE2eTest, SubmitErrors) {
 
   // The checkpoint signed by another key than --log_key: the log takes the
   // claim, but refsum-submit refuses the answer and writes nothing.
-  ASSERT_OK_AND_ASSIGN(const RunResult other_keygen,
-                       RunProcess(kLogBinary,
-                                  {"keygen", absl::StrCat("--origin=", kOrigin),
-                                   "--out=" + dir_ + "/other-log"},
-                                  runs_ + "/other-log-keygen", kTimeout));
-  ASSERT_TRUE(other_keygen.status.ExitedWith(0));
-  const RunResult forged = Submit({"submit", "--log=" + log_->address(),
-                                   "--log_key=" + dir_ + "/other-log/log.vkey",
-                                   "--out=" + out, claim_path});
+  ASSERT_OK_AND_ASSIGN(const LogKey other_key,
+                       GenerateLogKey(kOrigin, dir_ + "/other-log"));
+  const RunResult forged =
+      Submit({"submit", "--log=" + log_->grpc_address(),
+              "--log_key=" + other_key.vkey_path, "--out=" + out, claim_path});
   EXPECT_TRUE(forged.status.ExitedWith(1)) << forged.status.ToString();
   ExpectOneErrorLine(
       forged.stderr_text,
-      absl::StrCat("log ", log_->address(),
+      absl::StrCat("log ", log_->grpc_address(),
                    ": the answer to Submit does not verify: the checkpoint's "
                    "signature by ",
                    kOrigin, " does not verify"));
@@ -760,21 +696,23 @@ TEST_F(SubmitE2eTest, SubmitErrors) {
 }
 
 TEST_F(SubmitE2eTest, OpenLogLearnsTheKeyFromPublicKey) {
-  const std::string open_dir = dir_ + "/open";
-  ASSERT_EQ(mkdir(open_dir.c_str(), 0700), 0);
-  ASSERT_EQ(symlink((dir_ + "/log").c_str(), (open_dir + "/log").c_str()), 0);
+  // The same log key, in open mode, on a data directory of its own.
+  LogServerOptions open_options = log_options_;
+  open_options.keys_path.clear();
+  open_options.data_dir = dir_ + "/open.data";
   ASSERT_OK_AND_ASSIGN(const std::unique_ptr<LogServer> open_log,
-                       LogServer::Start(open_dir, ""));
+                       LogServer::Start(open_options));
   const std::string claim_path = work_ + "/claim.json";
   ASSERT_OK_AND_ASSIGN(const crypto::DsseEnvelope envelope,
                        MakeClaim(claim_path));
   const std::string out = work_ + "/claim.tlog-proof";
-  const RunResult unknown = Submit(
-      {"submit", "--log=" + open_log->address(), "--out=" + out, claim_path});
+  const RunResult unknown =
+      Submit({"submit", "--log=" + open_log->grpc_address(), "--out=" + out,
+              claim_path});
   EXPECT_TRUE(unknown.status.ExitedWith(1));
   ExpectOneErrorLine(unknown.stderr_text, "send its public key");
   const RunResult learned = Submit(
-      {"submit", "--log=" + open_log->address(), "--log_key=" + vkey_path_,
+      {"submit", "--log=" + open_log->grpc_address(), "--log_key=" + vkey_path_,
        "--public_key=" + vendor_ + ".pub", "--out=" + out, claim_path});
   ASSERT_TRUE(learned.status.ExitedWith(0)) << learned.stderr_text;
   ASSERT_OK_AND_ASSIGN(const std::string proof_text, ReadFile(out));
@@ -801,7 +739,7 @@ TEST_F(SubmitE2eTest, WaitAttestationsWritesTheBundle) {
       const std::unique_ptr<Process> waiting,
       Process::Start(
           kSubmitBinary,
-          {"submit", "--log=" + log_->address(), "--log_key=" + vkey_path_,
+          {"submit", "--log=" + log_->grpc_address(), "--log_key=" + vkey_path_,
            "--wait_attestations=2", "--timeout=300s", "--poll_interval=20ms",
            "--out=" + bundle_path, claim_path},
           runs_ + "/wait.stdout", runs_ + "/wait.stderr"));
@@ -872,10 +810,10 @@ TEST_F(SubmitE2eTest, WaitAttestationsTimesOut) {
   ASSERT_OK(
       Attest(claim, 0, rebuilders_[1], statement::Verdict::kMismatch).status());
   const std::string bundle_path = work_ + "/claim.bundle.json";
-  const RunResult run =
-      Submit({"submit", "--log=" + log_->address(), "--log_key=" + vkey_path_,
-              "--wait_attestations=2", "--timeout=1s", "--poll_interval=50ms",
-              "--out=" + bundle_path, claim_path});
+  const RunResult run = Submit(
+      {"submit", "--log=" + log_->grpc_address(), "--log_key=" + vkey_path_,
+       "--wait_attestations=2", "--timeout=1s", "--poll_interval=50ms",
+       "--out=" + bundle_path, claim_path});
   EXPECT_TRUE(run.status.ExitedWith(1)) << run.status.ToString();
   EXPECT_THAT(run.stdout_text, StartsWith("already logged at index 0"));
   const std::vector<std::string> lines =

@@ -98,7 +98,7 @@ Reply ServeCheckpoint(const Context& context) {
 }
 
 // Returns the entry bundle of the `count` entries from index `first`, which
-// the newest checkpoint's tree holds.
+// the served checkpoint's tree holds.
 absl::StatusOr<std::string> ReadEntryBundle(const LogReader& reader,
                                             uint64_t first, uint32_t count) {
   ASSIGN_OR_RETURN(const std::vector<std::string> entries,

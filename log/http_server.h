@@ -1,6 +1,9 @@
 // The log's HTTP read API, C2SP tlog-tiles v0.1.0, over cpp-httplib:
 //
-//   GET /checkpoint                     the newest signed checkpoint note
+//   GET /checkpoint                     the CheckpointSource's checkpoint:
+//                                       the newest signed note or, for a
+//                                       log with witnesses, the newest
+//                                       witnessed one (cosignatures and all)
 //   GET /tile/<L>/<N>[.p/<W>]           the hashes of a Merkle tree tile
 //   GET /tile/entries/<N>[.p/<W>]       an entry bundle
 //   GET /metrics                        Metrics::Render(), for Prometheus
@@ -9,7 +12,8 @@
 // cpp-httplib's 400, for a method it does not know). Paths are matched as
 // sent (no percent-decoding; a query string is ignored): any other path gets
 // 404, a tile path that is not the one canonical spelling of a tile 400, and
-// a tile the newest checkpoint's tree does not have (yet) 404. A partial
+// a tile the served checkpoint's tree does not have (yet) 404, so that
+// clients see exactly the tree of the checkpoint they verify. A partial
 // tile <N>.p/<W> is served as long as the tile has at least W hashes, also
 // once it has grown: those W hashes never change, and tlog-tiles lets
 // clients ask for the partial tile a checkpoint they verified needs. Until

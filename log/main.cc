@@ -4,7 +4,8 @@
 //   refsum-log serve --data_dir DIR --origin ORIGIN --key FILE
 //       --grpc_addr HOST:PORT --http_addr HOST:PORT [--keys FILE | --open]
 //       [--ready_file FILE] [--batch_size N] [--batch_interval DURATION]
-//       [--cache_mb N]
+//       [--cache_mb N] [--witnesses FILE [--witness_timeout DURATION]
+//       [--witness_max_backoff DURATION]]
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -38,6 +39,8 @@
 #include "log/sequencer.h"
 #include "log/service.h"
 #include "log/storage.h"
+#include "log/witness_pusher.h"
+#include "tlog/policy.h"
 
 ABSL_FLAG(std::string, origin, "",
           "The log's origin (checkpoint first line and key name), e.g. "
@@ -62,6 +65,18 @@ ABSL_FLAG(absl::Duration, batch_interval, absl::ZeroDuration(),
           "serve: how long a batch waits for more entries after its first; "
           "0 integrates as soon as the previous batch is written.");
 ABSL_FLAG(int, cache_mb, 64, "serve: RocksDB block cache size in MiB.");
+ABSL_FLAG(std::string, witnesses, "",
+          "serve: a C2SP tlog-policy file of the witnesses to push "
+          "checkpoints to (witness lines with their submission prefix URLs, "
+          "groups, quorum). With it, GET /checkpoint, tiles and bundles serve "
+          "the newest checkpoint that meets the quorum, with the "
+          "cosignatures.");
+ABSL_FLAG(absl::Duration, witness_timeout, absl::Seconds(10),
+          "serve: bound on connecting to a witness and on each read and "
+          "write of a request to it.");
+ABSL_FLAG(absl::Duration, witness_max_backoff, absl::Seconds(60),
+          "serve: the longest wait before retrying a witness that failed; "
+          "waits start at 1s and double.");
 
 namespace refsum::log {
 namespace {
@@ -70,7 +85,7 @@ constexpr char kUsage[] =
     "refsum-log keygen --origin ORIGIN --out DIR\n"
     "refsum-log serve --data_dir DIR --origin ORIGIN --key FILE "
     "--grpc_addr HOST:PORT --http_addr HOST:PORT [--keys FILE | --open] "
-    "[--ready_file FILE]";
+    "[--ready_file FILE] [--witnesses FILE]";
 
 absl::Status RequireFlag(const std::string& value, absl::string_view name) {
   if (value.empty()) {
@@ -122,6 +137,41 @@ absl::StatusOr<std::pair<std::string, int>> SplitHostPort(
         absl::StrCat("--", flag, " \"", address, "\" is not HOST:PORT"));
   }
   return std::make_pair(address.substr(0, colon), port);
+}
+
+// Starts pushing checkpoints to the witnesses of the tlog-policy in
+// --witnesses, or returns null if the flag is not set.
+absl::StatusOr<std::unique_ptr<WitnessPusher>> StartWitnessing(
+    Storage* storage, const crypto::NoteVerifier* verifier, Metrics* metrics) {
+  const std::string path = absl::GetFlag(FLAGS_witnesses);
+  if (path.empty()) return nullptr;
+  const absl::Duration timeout = absl::GetFlag(FLAGS_witness_timeout);
+  const absl::Duration max_backoff = absl::GetFlag(FLAGS_witness_max_backoff);
+  WitnessPusherOptions options;
+  if (timeout <= absl::ZeroDuration() || max_backoff < options.min_backoff) {
+    return absl::InvalidArgumentError(
+        "--witness_timeout must be positive and --witness_max_backoff at "
+        "least 1s");
+  }
+  ASSIGN_OR_RETURN(const std::string text, ReadFile(path, 1 << 20));
+  absl::StatusOr<tlog::TlogPolicy> policy = tlog::ParseTlogPolicy(text);
+  if (!policy.ok()) {
+    return absl::Status(policy.status().code(),
+                        absl::StrCat("--witnesses ", path, ": ",
+                                     policy.status().message()));
+  }
+  options.connect_timeout = timeout;
+  options.io_timeout = timeout;
+  options.max_backoff = max_backoff;
+  options.metrics = metrics;
+  absl::StatusOr<std::unique_ptr<WitnessPusher>> pusher =
+      WitnessPusher::Start(*std::move(policy), storage, verifier, options);
+  if (!pusher.ok()) {
+    return absl::Status(pusher.status().code(),
+                        absl::StrCat("--witnesses ", path, ": ",
+                                     pusher.status().message()));
+  }
+  return pusher;
 }
 
 absl::Status WriteReadyFile(const std::string& path, int grpc_port,
@@ -194,20 +244,32 @@ absl::Status Serve() {
   ASSIGN_OR_RETURN(std::unique_ptr<Storage> storage,
                    Storage::Open(data_dir, storage_options));
   Metrics metrics;
+  // Started before the sequencer, which hands it every new checkpoint, and
+  // so destroyed after it.
+  ASSIGN_OR_RETURN(std::unique_ptr<WitnessPusher> witnesses,
+                   StartWitnessing(storage.get(), verifier.get(), &metrics));
   SequencerOptions sequencer_options;
   sequencer_options.max_batch_entries =
       static_cast<size_t>(absl::GetFlag(FLAGS_batch_size));
   sequencer_options.max_batch_delay = absl::GetFlag(FLAGS_batch_interval);
   sequencer_options.metrics = &metrics;
+  if (witnesses != nullptr) {
+    sequencer_options.on_checkpoint =
+        [raw = witnesses.get()](std::shared_ptr<const SignedCheckpoint> next) {
+          raw->Offer(std::move(next));
+        };
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<Sequencer> sequencer,
                    Sequencer::Start(storage.get(), origin, signer.get(),
                                     verifier.get(), sequencer_options));
   metrics.SetTreeSize(sequencer->Latest()->checkpoint.size);
+  if (witnesses != nullptr) witnesses->Offer(sequencer->Latest());
   ASSIGN_OR_RETURN(std::unique_ptr<Admission> admission,
                    Admission::Create(std::move(admission_options),
                                      storage.get()));
   ServiceOptions service_options;
   service_options.metrics = &metrics;
+  service_options.witnesses = witnesses.get();
   auto service = std::make_unique<LogService>(storage.get(), sequencer.get(),
                                               admission.get(), service_options);
 
@@ -222,10 +284,15 @@ absl::Status Serve() {
     return absl::UnavailableError(absl::StrCat(
         "cannot listen for gRPC on ", absl::GetFlag(FLAGS_grpc_addr)));
   }
+  // The HTTP API serves the checkpoint bundles are built against, so that
+  // its tiles match the checkpoint clients verify.
+  CheckpointSource served = [&sequencer] { return sequencer->Latest(); };
+  if (witnesses != nullptr) {
+    served = [raw = witnesses.get()] { return raw->Witnessed(); };
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<HttpServer> http,
                    HttpServer::Start(http_address.first, http_address.second,
-                                     storage.get(),
-                                     [&sequencer] { return sequencer->Latest(); },
+                                     storage.get(), std::move(served),
                                      &metrics));
   const std::string ready_file = absl::GetFlag(FLAGS_ready_file);
   if (!ready_file.empty()) {
@@ -238,6 +305,10 @@ absl::Status Serve() {
 
   const int signal_number = WaitForTermination(termination);
   std::fprintf(stderr, "refsum-log: %s, draining\n", strsignal(signal_number));
+  // Submissions waiting for witnesses fail (UNAVAILABLE) rather than hold
+  // the shutdown for as long as the witnesses take; later checkpoints are no
+  // longer pushed.
+  if (witnesses != nullptr) witnesses->Shutdown();
   // In-flight submissions finish: gRPC waits for their reactors, which the
   // sequencer and the service's workers complete.
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(30));

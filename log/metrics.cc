@@ -22,6 +22,26 @@ constexpr absl::string_view kBatchEntriesName = "refsum_log_batch_entries";
 constexpr absl::string_view kIntegrationLatencyName =
     "refsum_log_integration_latency_seconds";
 constexpr absl::string_view kTreeSizeName = "refsum_log_tree_size";
+constexpr absl::string_view kWitnessPushesName =
+    "refsum_log_witness_pushes_total";
+constexpr absl::string_view kWitnessedTreeSizeName =
+    "refsum_log_witnessed_tree_size";
+
+absl::string_view WitnessPushOutcomeName(WitnessPushOutcome outcome) {
+  switch (outcome) {
+    case WitnessPushOutcome::kCosigned:
+      return "cosigned";
+    case WitnessPushOutcome::kConflict:
+      return "conflict";
+    case WitnessPushOutcome::kRejected:
+      return "rejected";
+    case WitnessPushOutcome::kUnreachable:
+      return "unreachable";
+    case WitnessPushOutcome::kInvalidResponse:
+      return "invalid_response";
+  }
+  return "unknown";
+}
 
 // Formats a sample value as Prometheus' own Go clients do (strconv's 'g'
 // format with the shortest precision that reads back as the same double:
@@ -220,6 +240,18 @@ void Metrics::SetTreeSize(uint64_t size) {
   tree_size_.Set(static_cast<double>(size));
 }
 
+void Metrics::RecordWitnessPush(absl::string_view witness,
+                                WitnessPushOutcome outcome) {
+  witness_pushes_
+      .Get({{"witness", std::string(witness)},
+            {"outcome", std::string(WitnessPushOutcomeName(outcome))}})
+      .Increment();
+}
+
+void Metrics::SetWitnessedTreeSize(uint64_t size) {
+  witnessed_tree_size_.Set(static_cast<double>(size));
+}
+
 std::string Metrics::Render() const {
   std::string out;
   AppendCounterFamily(kSubmissionsName,
@@ -242,6 +274,16 @@ std::string Metrics::Render() const {
   AppendHeader(kTreeSizeName, "Tree size of the newest signed checkpoint.",
                "gauge", &out);
   AppendSample(kTreeSizeName, {}, FormatValue(tree_size_.Value()), &out);
+  AppendCounterFamily(kWitnessPushesName,
+                      "add-checkpoint requests to witnesses by witness and "
+                      "outcome.",
+                      witness_pushes_, &out);
+  AppendHeader(kWitnessedTreeSizeName,
+               "Tree size of the newest checkpoint that meets the witness "
+               "policy; 0 without one.",
+               "gauge", &out);
+  AppendSample(kWitnessedTreeSizeName, {},
+               FormatValue(witnessed_tree_size_.Value()), &out);
   return out;
 }
 

@@ -101,6 +101,20 @@ class Histogram {
 // How a Submit call ended.
 enum class SubmissionResult { kNew, kDuplicate, kError };
 
+// How one add-checkpoint request to a witness ended (log/witness_pusher.h).
+enum class WitnessPushOutcome {
+  // 200 with a valid cosignature by the witness.
+  kCosigned,
+  // 409 naming another stored size, which the next request starts from.
+  kConflict,
+  // Any other HTTP status, or a 409 that cannot be resolved.
+  kRejected,
+  // No HTTP response: connection refused, timeout, TLS failure.
+  kUnreachable,
+  // 200 without a valid cosignature by the witness's key.
+  kInvalidResponse,
+};
+
 // Every metric the log exports:
 //   refsum_log_submissions_total{result="new|duplicate|error"}   counter
 //   refsum_log_rpc_errors_total{method,code}                     counter
@@ -108,6 +122,8 @@ enum class SubmissionResult { kNew, kDuplicate, kError };
 //   refsum_log_batch_entries                                     histogram
 //   refsum_log_integration_latency_seconds                       histogram
 //   refsum_log_tree_size                                         gauge
+//   refsum_log_witness_pushes_total{witness,outcome}             counter
+//   refsum_log_witnessed_tree_size                               gauge
 // One instance is shared by the sequencer, the gRPC service and the HTTP
 // server. Every method is thread-safe; the Record/Observe/Set calls never
 // wait on Render for longer than it takes to copy one metric.
@@ -146,6 +162,14 @@ class Metrics {
   // Sets the size of the tree of the newest checkpoint.
   void SetTreeSize(uint64_t size);
 
+  // Counts one add-checkpoint request to the witness named `witness` (its
+  // name in the witness policy) by how it ended.
+  void RecordWitnessPush(absl::string_view witness, WitnessPushOutcome outcome);
+
+  // Sets the size of the tree of the newest checkpoint that meets the
+  // witness policy.
+  void SetWitnessedTreeSize(uint64_t size);
+
   // Returns every metric in the Prometheus text format 0.0.4 (serve it as
   // "text/plain; version=0.0.4"): HELP and TYPE lines, then the samples,
   // label sets in sorted order. Labeled counters show only the label sets
@@ -164,6 +188,8 @@ class Metrics {
   Histogram batch_entries_;
   Histogram integration_latency_;
   Gauge tree_size_;
+  CounterFamily witness_pushes_;
+  Gauge witnessed_tree_size_;
 };
 
 }  // namespace refsum::log

@@ -35,6 +35,11 @@ TEST(MetricsTest, RendersTheExpositionFormatExactly) {
   metrics.ObserveIntegrationLatency(absl::Microseconds(500));
   metrics.ObserveIntegrationLatency(absl::Milliseconds(30));
   metrics.SetTreeSize(70000);
+  metrics.RecordWitnessPush("w2", WitnessPushOutcome::kUnreachable);
+  metrics.RecordWitnessPush("w1", WitnessPushOutcome::kCosigned);
+  metrics.RecordWitnessPush("w1", WitnessPushOutcome::kConflict);
+  metrics.RecordWitnessPush("w1", WitnessPushOutcome::kCosigned);
+  metrics.SetWitnessedTreeSize(69990);
 
   EXPECT_EQ(
       metrics.Render(),
@@ -91,6 +96,14 @@ refsum_log_integration_latency_seconds_count 2
 # HELP refsum_log_tree_size Tree size of the newest signed checkpoint.
 # TYPE refsum_log_tree_size gauge
 refsum_log_tree_size 70000
+# HELP refsum_log_witness_pushes_total add-checkpoint requests to witnesses by witness and outcome.
+# TYPE refsum_log_witness_pushes_total counter
+refsum_log_witness_pushes_total{witness="w1",outcome="conflict"} 1
+refsum_log_witness_pushes_total{witness="w1",outcome="cosigned"} 2
+refsum_log_witness_pushes_total{witness="w2",outcome="unreachable"} 1
+# HELP refsum_log_witnessed_tree_size Tree size of the newest checkpoint that meets the witness policy; 0 without one.
+# TYPE refsum_log_witnessed_tree_size gauge
+refsum_log_witnessed_tree_size 69990
 )");
 }
 

@@ -260,13 +260,20 @@ void Sequencer::Integrate(std::vector<Queued> queued) {
             "the log stopped accepting entries after a storage failure (",
             status.message(), ") and cannot read its state back: ",
             reloaded.message()));
+      } else if (options_.on_checkpoint) {
+        // The failed write may have stored the batch after all, and its
+        // checkpoint is then the newest.
+        options_.on_checkpoint(Latest());
       }
       return fail_all(status);
     }
     range_ = std::move(range);
     checkpoint = *std::move(signed_tree);
-    absl::MutexLock lock(&mu_);
-    latest_ = checkpoint;
+    {
+      absl::MutexLock lock(&mu_);
+      latest_ = checkpoint;
+    }
+    if (options_.on_checkpoint) options_.on_checkpoint(checkpoint);
   }
   RecordBatch(queued, batch.entries.size(), checkpoint->checkpoint.size);
   for (size_t i = 0; i < queued.size(); ++i) {

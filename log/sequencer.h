@@ -58,6 +58,13 @@ struct SequencerOptions {
   // Where batch sizes, latencies and the tree size are recorded; may be
   // null. Must outlive the sequencer.
   Metrics* metrics = nullptr;
+  // Called on the sequencer's thread with every checkpoint that becomes the
+  // newest stored one after Start returns, once it is stored and before the
+  // callbacks of its batch run (so that, e.g., a witness pusher already
+  // knows a checkpoint when a submitter asks to wait for its cosignatures).
+  // It may also be called again with a checkpoint it already received. It
+  // must not block: the next batch waits for it. May be empty.
+  std::function<void(std::shared_ptr<const SignedCheckpoint>)> on_checkpoint;
 };
 
 // Thread-safe. Callbacks run on the sequencer's thread, after the batch that

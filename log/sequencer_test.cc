@@ -236,6 +236,13 @@ class FaultyStorage : public Storage {
     }
     return real_->ReadCheckpoint();
   }
+  absl::StatusOr<std::optional<std::string>> ReadWitnessedCheckpoint()
+      const override {
+    return real_->ReadWitnessedCheckpoint();
+  }
+  absl::Status WriteWitnessedCheckpoint(absl::string_view note) override {
+    return real_->WriteWitnessedCheckpoint(note);
+  }
   absl::StatusOr<std::vector<std::string>> ReadEntries(
       uint64_t start, uint64_t count) const override {
     return real_->ReadEntries(start, count);
@@ -1028,6 +1035,65 @@ TEST_F(SequencerTest, WriteThatFailsAfterStoringIsNeverSignedOver) {
       ExpectConsistent(stored[i], stored[j]);
     }
   }
+}
+
+// Records what SequencerOptions::on_checkpoint receives.
+class CheckpointRecorder {
+ public:
+  std::function<void(std::shared_ptr<const SignedCheckpoint>)> Callback() {
+    return [this](std::shared_ptr<const SignedCheckpoint> checkpoint) {
+      absl::MutexLock lock(&mu_);
+      sizes_.push_back(checkpoint->checkpoint.size);
+    };
+  }
+  std::vector<uint64_t> sizes() const {
+    absl::MutexLock lock(&mu_);
+    return sizes_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::vector<uint64_t> sizes_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST_F(SequencerTest, OnCheckpointSeesEachNewCheckpointBeforeItsCallbacks) {
+  CheckpointRecorder recorder;
+  SequencerOptions options;
+  options.on_checkpoint = recorder.Callback();
+  std::unique_ptr<Sequencer> sequencer = StartOrDie(options);
+  ASSERT_NE(sequencer, nullptr);
+  // Start's own empty checkpoint is the caller's to read with Latest().
+  EXPECT_THAT(recorder.sizes(), IsEmpty());
+
+  std::vector<uint64_t> seen_in_callback;
+  absl::Notification done;
+  sequencer->Add(MakeEntry("a"), [&](absl::StatusOr<Integrated>) {
+    seen_in_callback = recorder.sizes();
+    done.Notify();
+  });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(kTimeout));
+  EXPECT_THAT(seen_in_callback, ElementsAre(1));
+
+  AwaitIntegrated(*AddEntry(*sequencer, MakeEntry("b")));
+  // A duplicate signs no checkpoint, so it reports none.
+  AwaitIntegrated(*AddEntry(*sequencer, MakeEntry("a")));
+  EXPECT_THAT(recorder.sizes(), ElementsAre(1, 2));
+}
+
+TEST_F(SequencerTest, OnCheckpointSeesACheckpointStoredByAFailedWrite) {
+  FaultyStorage faulty(storage_.get());
+  CheckpointRecorder recorder;
+  SequencerOptions options;
+  options.on_checkpoint = recorder.Callback();
+  std::unique_ptr<Sequencer> sequencer = StartOrDie(options, &faulty);
+  ASSERT_NE(sequencer, nullptr);
+  faulty.FailNextWrite(FaultyStorage::WriteFault::kFailAfterStoring,
+                       absl::UnavailableError("fsync failed"));
+  std::shared_ptr<Outcome> failed = AddEntry(*sequencer, MakeEntry("a"));
+  ASSERT_TRUE(Finished(*failed));
+  EXPECT_FALSE(failed->result.ok());
+  EXPECT_THAT(recorder.sizes(), ElementsAre(1));
+  EXPECT_EQ(sequencer->Latest()->checkpoint.size, 1u);
 }
 
 TEST_F(SequencerTest, FailedWriteWithUnreadableStateStopsTheLog) {

@@ -201,6 +201,12 @@ grpc::ServerUnaryReactor* LogService::Submit(
     grpc::CallbackServerContext* context,
     const refsum::v1::SubmitRequest* request,
     refsum::v1::SubmitResponse* response) {
+  if (request->wait_for_witnesses() && options_.witnesses == nullptr) {
+    return Reply(context, "Submit",
+                 absl::FailedPreconditionError(
+                     "this log has no witness policy, so there is no "
+                     "witnessed checkpoint to wait for"));
+  }
   absl::StatusOr<crypto::DsseEnvelope> envelope = DecodeSubmission(*request);
   if (!envelope.ok()) return Reply(context, "Submit", envelope.status());
   const std::shared_ptr<const SignedCheckpoint> latest = sequencer_->Latest();
@@ -210,31 +216,49 @@ grpc::ServerUnaryReactor* LogService::Submit(
 
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const tlog::Hash leaf_hash = entry->leaf_hash;
+  // Answers with the proof against done->checkpoint, on a worker: building
+  // the proof reads storage, which neither the sequencer's nor the witness
+  // publisher's thread may wait for.
+  const auto finish = [this, reactor, response,
+                       leaf_hash](absl::StatusOr<Integrated> done) {
+    completions_.Schedule([this, reactor, response, leaf_hash,
+                           done = std::move(done)] {
+      const absl::Status status = [&]() -> absl::Status {
+        RETURN_IF_ERROR(done.status());
+        ASSIGN_OR_RETURN(
+            std::string proof,
+            BuildTlogProof(*reader_, done->index, *done->checkpoint));
+        response->set_index(done->index);
+        response->set_leaf_hash(HashBytes(leaf_hash));
+        response->set_checkpoint(done->checkpoint->note);
+        response->set_tlog_proof(std::move(proof));
+        response->set_duplicate(done->duplicate);
+        return absl::OkStatus();
+      }();
+      Record("Submit", status);
+      if (status.ok() && options_.metrics != nullptr) {
+        options_.metrics->RecordSubmission(done->duplicate
+                                               ? SubmissionResult::kDuplicate
+                                               : SubmissionResult::kNew);
+      }
+      reactor->Finish(ToGrpc(status));
+    });
+  };
+  WitnessPusher* const witnesses =
+      request->wait_for_witnesses() ? options_.witnesses : nullptr;
   sequencer_->Add(
       *std::move(entry),
-      [this, reactor, response, leaf_hash](absl::StatusOr<Integrated> done) {
-        completions_.Schedule([this, reactor, response, leaf_hash,
-                               done = std::move(done)] {
-          const absl::Status status = [&]() -> absl::Status {
-            RETURN_IF_ERROR(done.status());
-            ASSIGN_OR_RETURN(
-                std::string proof,
-                BuildTlogProof(*reader_, done->index, *done->checkpoint));
-            response->set_index(done->index);
-            response->set_leaf_hash(HashBytes(leaf_hash));
-            response->set_checkpoint(done->checkpoint->note);
-            response->set_tlog_proof(std::move(proof));
-            response->set_duplicate(done->duplicate);
-            return absl::OkStatus();
-          }();
-          Record("Submit", status);
-          if (status.ok() && options_.metrics != nullptr) {
-            options_.metrics->RecordSubmission(done->duplicate
-                                                   ? SubmissionResult::kDuplicate
-                                                   : SubmissionResult::kNew);
-          }
-          reactor->Finish(ToGrpc(status));
-        });
+      [finish, witnesses](absl::StatusOr<Integrated> done) {
+        if (witnesses == nullptr || !done.ok()) return finish(std::move(done));
+        witnesses->WhenWitnessed(
+            done->index + 1,
+            [finish, integrated = *std::move(done)](
+                absl::StatusOr<std::shared_ptr<const SignedCheckpoint>>
+                    witnessed) mutable {
+              if (!witnessed.ok()) return finish(witnessed.status());
+              integrated.checkpoint = *std::move(witnessed);
+              finish(std::move(integrated));
+            });
       });
   return reactor;
 }
@@ -244,6 +268,12 @@ grpc::ServerUnaryReactor* LogService::GetCheckpoint(
     const refsum::v1::GetCheckpointRequest* /*request*/,
     refsum::v1::GetCheckpointResponse* response) {
   response->set_checkpoint(sequencer_->Latest()->note);
+  if (options_.witnesses != nullptr) {
+    if (const std::shared_ptr<const SignedCheckpoint> witnessed =
+            options_.witnesses->Witnessed()) {
+      response->set_witnessed_checkpoint(witnessed->note);
+    }
+  }
   return Reply(context, "GetCheckpoint", absl::OkStatus());
 }
 
@@ -348,17 +378,31 @@ grpc::ServerUnaryReactor* LogService::GetBundle(
     const refsum::v1::GetBundleRequest* request,
     refsum::v1::GetBundleResponse* response) {
   const auto answer = [&]() -> absl::Status {
-    const std::shared_ptr<const SignedCheckpoint> checkpoint =
-        sequencer_->Latest();
+    ASSIGN_OR_RETURN(const std::shared_ptr<const SignedCheckpoint> checkpoint,
+                     BundleCheckpoint());
     const uint64_t size = checkpoint->checkpoint.size;
+    // With witnesses, the log may hold entries the served checkpoint does
+    // not cover yet. Read after it, so that logged_size >= size.
+    const uint64_t logged_size = options_.witnesses == nullptr
+                                     ? size
+                                     : sequencer_->Latest()->checkpoint.size;
+    const auto not_witnessed = [size](absl::string_view what) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          what, " logged but not yet covered by a checkpoint that meets the "
+          "log's witness policy (the witnessed tree has ", size,
+          " entries); retry later"));
+    };
     std::vector<uint64_t> claims;
     if (request->query_case() == refsum::v1::GetBundleRequest::kClaimIndex) {
-      if (request->claim_index() >= size) {
+      const uint64_t index = request->claim_index();
+      if (index >= logged_size) {
         return absl::NotFoundError(absl::StrCat(
-            "entry ", request->claim_index(), " is not in the tree of size ",
-            size));
+            "entry ", index, " is not in the tree of size ", logged_size));
       }
-      claims.push_back(request->claim_index());
+      if (index >= size) {
+        return not_witnessed(absl::StrCat("entry ", index, " is"));
+      }
+      claims.push_back(index);
     } else {
       std::string key;
       if (request->query_case() ==
@@ -372,11 +416,15 @@ grpc::ServerUnaryReactor* LogService::GetBundle(
       }
       ASSIGN_OR_RETURN(IndexPage page,
                        LookupInTree(*reader_, key, {}, options_.max_page_size,
-                                    size));
+                                    logged_size));
       if (page.indices.empty()) {
         return absl::NotFoundError("no claim in the log matches the query");
       }
-      claims = std::move(page.indices);
+      // Ascending, so the witnessed ones come first.
+      for (uint64_t index : page.indices) {
+        if (index < size) claims.push_back(index);
+      }
+      if (claims.empty()) return not_witnessed("the matching claims are");
     }
     tlog::Bundle bundle;
     for (uint64_t index : claims) {
@@ -409,6 +457,19 @@ grpc::ServerUnaryReactor* LogService::GetBundle(
     return absl::OkStatus();
   };
   return Reply(context, "GetBundle", answer());
+}
+
+absl::StatusOr<std::shared_ptr<const SignedCheckpoint>>
+LogService::BundleCheckpoint() const {
+  if (options_.witnesses == nullptr) return sequencer_->Latest();
+  std::shared_ptr<const SignedCheckpoint> witnessed =
+      options_.witnesses->Witnessed();
+  if (witnessed == nullptr) {
+    return absl::FailedPreconditionError(
+        "no checkpoint of this log has met its witness policy yet; retry "
+        "later");
+  }
+  return witnessed;
 }
 
 absl::StatusOr<KnownKey> LogService::FindSigner(absl::string_view keyid) const {

@@ -7,6 +7,7 @@
 #define REFSUM_LOG_SERVICE_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "base/thread_pool.h"
@@ -16,6 +17,7 @@
 #include "log/metrics.h"
 #include "log/sequencer.h"
 #include "log/storage.h"
+#include "log/witness_pusher.h"
 #include "proto/log.grpc.pb.h"
 #include "tlog/bundle.h"
 
@@ -29,6 +31,11 @@ struct ServiceOptions {
   size_t completion_threads = 2;
   // Where calls are counted; may be null. Must outlive the service.
   Metrics* metrics = nullptr;
+  // The log's witnessing, for a log with a witness policy; null otherwise.
+  // With it, GetBundle builds proofs against its witnessed checkpoint,
+  // GetCheckpoint returns that too, and Submit can wait for it
+  // (wait_for_witnesses). Must outlive the service.
+  WitnessPusher* witnesses = nullptr;
 };
 
 // Thread-safe. `reader`, `sequencer` and `admission` must outlive it.
@@ -74,6 +81,11 @@ class LogService final : public refsum::v1::Log::CallbackService {
       override;
 
  private:
+  // Returns the checkpoint bundles are built against: the witnessed one
+  // with witnesses, else the newest one. FailedPrecondition while no
+  // checkpoint is witnessed.
+  absl::StatusOr<std::shared_ptr<const SignedCheckpoint>> BundleCheckpoint()
+      const;
   // Returns the configured or remembered signer with `keyid`; NotFound if
   // there is none.
   absl::StatusOr<KnownKey> FindSigner(absl::string_view keyid) const;

@@ -666,6 +666,24 @@ TEST_F(LogServiceTest, GetCheckpointReturnsNewestSignedCheckpoint) {
                                             Rfc6962LeafHash(second.leaf)));
 }
 
+TEST_F(LogServiceTest, WithoutAWitnessPolicyNothingIsWitnessed) {
+  ASSERT_OK_AND_ASSIGN(crypto::DsseEnvelope envelope,
+                       SignClaim(SampleClaim("a"), vendor_));
+  refsum::v1::SubmitRequest request;
+  request.set_envelope_json(crypto::EncodeDsseJson(envelope));
+  request.set_wait_for_witnesses(true);
+  refsum::v1::SubmitResponse response;
+  const grpc::Status status = Submit(request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("no witness policy"));
+  // Refused before it was logged.
+  EXPECT_EQ(log_->size(), 0u);
+
+  refsum::v1::GetCheckpointResponse checkpoints;
+  ASSERT_TRUE(GetCheckpoint(&checkpoints).ok());
+  EXPECT_THAT(checkpoints.witnessed_checkpoint(), IsEmpty());
+}
+
 // GetEntries.
 
 class LogServiceWithEntriesTest : public LogServiceTest {

@@ -18,6 +18,7 @@ namespace refsum::log {
 namespace {
 
 constexpr char kCheckpointKey[] = "c";
+constexpr char kWitnessedCheckpointKey[] = "w";
 constexpr char kEntryPrefix = 'e';
 constexpr char kLeafHashPrefix = 'h';
 constexpr char kNodePrefix = 'n';
@@ -113,11 +114,21 @@ class RocksDbStorage : public Storage {
       : db_(std::move(db)) {}
 
   absl::StatusOr<std::optional<std::string>> ReadCheckpoint() const override {
-    std::string value;
-    rocksdb::Status status = db_->Get(read_options_, kCheckpointKey, &value);
-    if (status.IsNotFound()) return std::optional<std::string>();
-    RETURN_IF_ERROR(ToStatus(status, "reading the checkpoint"));
-    return std::optional<std::string>(std::move(value));
+    return ReadOptional(kCheckpointKey, "reading the checkpoint");
+  }
+
+  absl::StatusOr<std::optional<std::string>> ReadWitnessedCheckpoint()
+      const override {
+    return ReadOptional(kWitnessedCheckpointKey,
+                        "reading the witnessed checkpoint");
+  }
+
+  absl::Status WriteWitnessedCheckpoint(absl::string_view note) override {
+    rocksdb::WriteOptions options;
+    options.sync = true;
+    return ToStatus(db_->Put(options, kWitnessedCheckpointKey,
+                             rocksdb::Slice(note.data(), note.size())),
+                    "writing the witnessed checkpoint");
   }
 
   absl::StatusOr<std::vector<std::string>> ReadEntries(
@@ -267,6 +278,15 @@ class RocksDbStorage : public Storage {
   }
 
  private:
+  absl::StatusOr<std::optional<std::string>> ReadOptional(
+      const char* key, absl::string_view what) const {
+    std::string value;
+    rocksdb::Status status = db_->Get(read_options_, key, &value);
+    if (status.IsNotFound()) return std::optional<std::string>();
+    RETURN_IF_ERROR(ToStatus(status, what));
+    return std::optional<std::string>(std::move(value));
+  }
+
   const std::unique_ptr<rocksdb::DB> db_;
   const rocksdb::ReadOptions read_options_;
 };

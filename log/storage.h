@@ -4,6 +4,8 @@
 //
 // Key layout, one byte of prefix per kind of record:
 //   'c'                                  -> the newest signed checkpoint note
+//   'w'                                  -> the newest witnessed checkpoint
+//                                           note (see WriteWitnessedCheckpoint)
 //   'e' index (8, big-endian)            -> leaf data
 //   'h' leaf hash (32)                   -> index (8, big-endian)
 //   'n' level (1) index (8, big-endian)  -> hash of perfect subtree node (32)
@@ -137,6 +139,20 @@ class Storage : public LogReader, public LogWriter {
   // process holds it, Unavailable for I/O errors.
   static absl::StatusOr<std::unique_ptr<Storage>> Open(
       const std::string& dir, const StorageOptions& options = {});
+
+  // Returns the note WriteWitnessedCheckpoint stored last, or nullopt if
+  // there is none. Thread-safe.
+  virtual absl::StatusOr<std::optional<std::string>> ReadWitnessedCheckpoint()
+      const = 0;
+
+  // Replaces the witnessed checkpoint: a checkpoint note of this log with the
+  // cosignatures that made it meet the witness policy (log/witness_pusher.h).
+  // Synced, so a note is never served before it would survive a crash, and
+  // separate from Write because witnessing runs beside the sequencer, never
+  // inside its batches. Storage does not look at the note. Errors as Write.
+  // Thread-safe; concurrent calls are ordered arbitrarily, so callers that
+  // need the newest note to win serialize their calls.
+  virtual absl::Status WriteWitnessedCheckpoint(absl::string_view note) = 0;
 };
 
 }  // namespace refsum::log

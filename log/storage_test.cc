@@ -135,6 +135,34 @@ TEST(StorageTest, WrittenCheckpointIsRead) {
   EXPECT_EQ(checkpoint->value_or(""), second.checkpoint);
 }
 
+TEST(StorageTest, WitnessedCheckpointIsSeparateFromTheCheckpointAndSurvives) {
+  const std::string dir = NewTempDir();
+  {
+    std::unique_ptr<Storage> storage = OpenOrDie(dir);
+    ASSERT_NE(storage, nullptr);
+    absl::StatusOr<std::optional<std::string>> none =
+        storage->ReadWitnessedCheckpoint();
+    ASSERT_TRUE(none.ok()) << none.status();
+    EXPECT_FALSE(none->has_value());
+
+    ASSERT_TRUE(storage->Write(MakeTreeBatch(0, 3)).ok());
+    ASSERT_TRUE(storage->WriteWitnessedCheckpoint("witnessed 1\n").ok());
+    ASSERT_TRUE(storage->WriteWitnessedCheckpoint("witnessed 2\n").ok());
+    // A later batch leaves the witnessed checkpoint alone, and vice versa.
+    ASSERT_TRUE(storage->Write(MakeTreeBatch(3, 5)).ok());
+  }
+  std::unique_ptr<Storage> storage = OpenOrDie(dir);
+  ASSERT_NE(storage, nullptr);
+  absl::StatusOr<std::optional<std::string>> witnessed =
+      storage->ReadWitnessedCheckpoint();
+  ASSERT_TRUE(witnessed.ok()) << witnessed.status();
+  EXPECT_EQ(*witnessed, std::optional<std::string>("witnessed 2\n"));
+  absl::StatusOr<std::optional<std::string>> checkpoint =
+      storage->ReadCheckpoint();
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
+  EXPECT_EQ(*checkpoint, std::optional<std::string>("checkpoint of size 5"));
+}
+
 TEST(StorageTest, ReadEntriesReturnsStoredRunsAndStopsAtTheEnd) {
   std::unique_ptr<Storage> storage = OpenOrDie(NewTempDir());
   ASSERT_NE(storage, nullptr);

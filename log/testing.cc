@@ -39,7 +39,7 @@ absl::Status WriteTestFile(const std::string& path,
 }
 
 absl::StatusOr<std::unique_ptr<TestLog>> TestLog::Create(
-    absl::string_view origin) {
+    absl::string_view origin, SequencerOptions options) {
   std::unique_ptr<TestLog> log(new TestLog());
   log->origin_ = std::string(origin);
   ASSIGN_OR_RETURN(log->dir_, NewTempDir("log"));
@@ -49,9 +49,14 @@ absl::StatusOr<std::unique_ptr<TestLog>> TestLog::Create(
   ASSIGN_OR_RETURN(log->signer_, crypto::NewEd25519NoteSigner(origin, key));
   ASSIGN_OR_RETURN(log->verifier_,
                    crypto::NewEd25519NoteVerifier(origin, key.public_key()));
+  ASSIGN_OR_RETURN(log->vkey_,
+                   crypto::FormatVerifierKey(origin,
+                                             crypto::kNoteSignatureTypeEd25519,
+                                             key.public_key()));
   ASSIGN_OR_RETURN(log->sequencer_,
                    Sequencer::Start(log->storage_.get(), log->origin_,
-                                    log->signer_.get(), log->verifier_.get()));
+                                    log->signer_.get(), log->verifier_.get(),
+                                    std::move(options)));
   return log;
 }
 

@@ -74,9 +74,10 @@ absl::Status WriteTestFile(const std::string& path, absl::string_view contents);
 // and a running sequencer that integrates each entry as soon as it can.
 class TestLog {
  public:
-  // Opens storage in a new directory and starts the sequencer.
+  // Opens storage in a new directory and starts the sequencer with
+  // `options`.
   static absl::StatusOr<std::unique_ptr<TestLog>> Create(
-      absl::string_view origin);
+      absl::string_view origin, SequencerOptions options = {});
 
   // Shuts the sequencer down before the storage closes.
   ~TestLog();
@@ -90,6 +91,8 @@ class TestLog {
   Sequencer& sequencer() { return *sequencer_; }
   // The verifier of the log's checkpoint signatures.
   const crypto::NoteVerifier& verifier() const { return *verifier_; }
+  // The log's verifier key, as a tlog-policy `log` line takes it.
+  const std::string& vkey() const { return vkey_; }
   // The number of entries in the newest checkpoint.
   uint64_t size() const;
 
@@ -105,6 +108,7 @@ class TestLog {
   std::unique_ptr<Storage> storage_;
   std::unique_ptr<crypto::NoteSigner> signer_;
   std::unique_ptr<crypto::NoteVerifier> verifier_;
+  std::string vkey_;
   std::unique_ptr<Sequencer> sequencer_;
 };
 

@@ -1,0 +1,181 @@
+// refsum-witness: a refsum witness, cosigning a log's checkpoints (C2SP
+// tlog-witness) and rebuilding the claims it logs.
+//
+//   refsum-witness keygen --name NAME --out DIR
+//   refsum-witness serve --config FILE [--ready_file FILE]
+//
+// keygen writes DIR/cosign.key and DIR/cosign.vkey (the cosigning key, its
+// C2SP vkey of type 0x04 named NAME) and DIR/rebuild.key and
+// DIR/rebuild.pub (the separate Ed25519 DSSE key of rebuild attestations),
+// refusing to overwrite any of them. serve runs the witness the
+// configuration file describes (witness/config.h) until SIGTERM or SIGINT,
+// then exits 0. Exit codes: 2 for usage errors and bad configuration, 1 for
+// other failures.
+
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "base/command_line.h"
+#include "base/file.h"
+#include "base/status_macros.h"
+#include "crypto/keys.h"
+#include "crypto/note.h"
+#include "encoding/json.h"
+#include "witness/config.h"
+#include "witness/witness.h"
+
+ABSL_FLAG(std::string, name, "",
+          "keygen: the witness's cosigner name (its key name), e.g. "
+          "witness.example.org/w1.");
+ABSL_FLAG(std::string, out, "",
+          "keygen: directory to write cosign.key, cosign.vkey, rebuild.key "
+          "and rebuild.pub to.");
+ABSL_FLAG(std::string, config, "", "serve: the configuration file.");
+ABSL_FLAG(std::string, ready_file, "",
+          "serve: once listening, write {\"http\":\"HOST:PORT\"} here.");
+
+namespace refsum::witness {
+namespace {
+
+constexpr char kUsage[] =
+    "refsum-witness keygen --name NAME --out DIR\n"
+    "refsum-witness serve --config FILE [--ready_file FILE]";
+
+absl::Status RequireFlag(const std::string& value, absl::string_view name) {
+  if (value.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("--", name, " is required"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Keygen() {
+  const std::string name = absl::GetFlag(FLAGS_name);
+  const std::string out = absl::GetFlag(FLAGS_out);
+  RETURN_IF_ERROR(RequireFlag(name, "name"));
+  RETURN_IF_ERROR(RequireFlag(out, "out"));
+  if (!crypto::IsValidNoteKeyName(name)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--name \"", name, "\" must be non-empty without spaces or '+'"));
+  }
+  if (mkdir(out.c_str(), 0700) != 0 && errno != EEXIST) {
+    return ErrnoStatus(errno, absl::StrCat("creating ", out));
+  }
+  const std::string cosign_key_path = out + "/cosign.key";
+  const std::string cosign_vkey_path = out + "/cosign.vkey";
+  const std::string rebuild_key_path = out + "/rebuild.key";
+  const std::string rebuild_pub_path = out + "/rebuild.pub";
+  // All or nothing: a half-replaced set would pair keys that were never
+  // published together.
+  for (const std::string& path : {cosign_key_path, cosign_vkey_path,
+                                  rebuild_key_path, rebuild_pub_path}) {
+    struct stat existing;
+    if (lstat(path.c_str(), &existing) == 0) {
+      return absl::AlreadyExistsError(
+          absl::StrCat(path, " exists; refusing to overwrite witness keys"));
+    }
+  }
+  ASSIGN_OR_RETURN(crypto::PrivateKey cosign_key,
+                   crypto::PrivateKey::Generate(crypto::KeyType::kEd25519));
+  ASSIGN_OR_RETURN(crypto::PrivateKey rebuild_key,
+                   crypto::PrivateKey::Generate(crypto::KeyType::kEd25519));
+  ASSIGN_OR_RETURN(
+      const std::string vkey,
+      crypto::FormatVerifierKey(name, crypto::kNoteSignatureTypeCosignatureV1,
+                                cosign_key.public_key()));
+  RETURN_IF_ERROR(crypto::WritePrivateKeyFile(cosign_key_path, cosign_key));
+  RETURN_IF_ERROR(WriteFileAtomically(cosign_vkey_path, vkey + "\n", 0644));
+  RETURN_IF_ERROR(crypto::WritePrivateKeyFile(rebuild_key_path, rebuild_key));
+  RETURN_IF_ERROR(
+      crypto::WritePublicKeyFile(rebuild_pub_path, rebuild_key.public_key()));
+  std::printf("wrote %s, %s, %s and %s\ncosigner vkey: %s\n",
+              cosign_key_path.c_str(), cosign_vkey_path.c_str(),
+              rebuild_key_path.c_str(), rebuild_pub_path.c_str(), vkey.c_str());
+  return absl::OkStatus();
+}
+
+absl::Status WriteReadyFile(const std::string& path, const HostPort& http) {
+  using encoding::JsonValue;
+  const std::string json = encoding::SerializeJson(JsonValue::MakeObject({
+      {"http", JsonValue::String(FormatHostPort(http))},
+  }));
+  return WriteFileAtomically(path, json + "\n", 0644);
+}
+
+// Blocks SIGTERM and SIGINT in this thread and every thread it starts, so
+// that WaitForTermination alone receives them.
+sigset_t BlockTerminationSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+int WaitForTermination(const sigset_t& signals) {
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  return signal_number;
+}
+
+absl::Status Serve() {
+  const sigset_t termination = BlockTerminationSignals();
+  const std::string config_path = absl::GetFlag(FLAGS_config);
+  RETURN_IF_ERROR(RequireFlag(config_path, "config"));
+  ASSIGN_OR_RETURN(WitnessConfig config, ReadConfigFile(config_path));
+  ASSIGN_OR_RETURN(std::unique_ptr<Witness> witness,
+                   Witness::Start(std::move(config)));
+  const std::string ready_file = absl::GetFlag(FLAGS_ready_file);
+  if (!ready_file.empty()) {
+    RETURN_IF_ERROR(WriteReadyFile(ready_file, witness->http_address()));
+  }
+  std::fprintf(
+      stderr, "refsum-witness %s: HTTP on %s, cosigning %zu log(s) as %s\n",
+      witness->config().name.c_str(),
+      FormatHostPort(witness->http_address()).c_str(),
+      witness->config().logs.size(), witness->cosigner().vkey().c_str());
+
+  const int signal_number = WaitForTermination(termination);
+  std::fprintf(stderr, "refsum-witness: %s, stopping\n",
+               strsignal(signal_number));
+  witness->Shutdown();
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace refsum::witness
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(refsum::witness::kUsage);
+  absl::StatusOr<std::vector<std::string>> args =
+      refsum::ParseCommandLine(argc, argv);
+  if (!args.ok()) {
+    std::fprintf(stderr, "refsum-witness: %s\nusage:\n%s\n",
+                 std::string(args.status().message()).c_str(),
+                 refsum::witness::kUsage);
+    return 2;
+  }
+  if (args->size() != 2 || ((*args)[1] != "keygen" && (*args)[1] != "serve")) {
+    std::fprintf(stderr, "usage:\n%s\n", refsum::witness::kUsage);
+    return 2;
+  }
+  const absl::Status status = (*args)[1] == "keygen" ? refsum::witness::Keygen()
+                                                     : refsum::witness::Serve();
+  if (!status.ok()) {
+    std::fprintf(stderr, "refsum-witness: %s\n",
+                 std::string(status.message()).c_str());
+    return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  return 0;
+}

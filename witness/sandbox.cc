@@ -1,0 +1,291 @@
+#include "witness/sandbox.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "base/file.h"
+#include "base/status_macros.h"
+#include "witness/files.h"
+#include "witness/unique_fd.h"
+
+namespace refsum::witness {
+namespace {
+
+// The build's identity inside the sandbox, the same on every witness.
+constexpr char kBuildUser[] = "builder";
+constexpr char kBuildId[] = "1000";
+constexpr char kPasswd[] =
+    "root:x:0:0:root:/root:/bin/sh\n"
+    "builder:x:1000:1000:builder:/tmp:/bin/sh\n"
+    "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n";
+constexpr char kGroup[] =
+    "root:x:0:\n"
+    "builder:x:1000:\n"
+    "nogroup:x:65534:\n";
+constexpr char kHosts[] =
+    "127.0.0.1\tlocalhost\n"
+    "127.0.1.1\tbuilder\n"
+    "::1\tlocalhost ip6-localhost ip6-loopback\n";
+
+// A sealed-off in-memory file holding `contents`, positioned at its start,
+// for bubblewrap's --ro-bind-data.
+absl::StatusOr<UniqueFd> DataFd(const char* name, absl::string_view contents) {
+  UniqueFd fd(memfd_create(name, MFD_CLOEXEC));
+  if (fd.get() < 0) return ErrnoStatus(errno, "memfd_create");
+  size_t done = 0;
+  while (done < contents.size()) {
+    const ssize_t written =
+        write(fd.get(), contents.data() + done, contents.size() - done);
+    if (written < 0 && errno == EINTR) continue;
+    if (written <= 0) return ErrnoStatus(errno, "writing a memfd");
+    done += static_cast<size_t>(written);
+  }
+  if (lseek(fd.get(), 0, SEEK_SET) != 0) {
+    return ErrnoStatus(errno, "rewinding a memfd");
+  }
+  return fd;
+}
+
+absl::Status CheckEmptyDirectory(const std::string& path) {
+  DIR* dir = opendir(path.c_str());
+  if (dir == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the sandbox's output directory ", path, ": ", strerror(errno)));
+  }
+  bool empty = true;
+  while (const struct dirent* entry = readdir(dir)) {
+    const absl::string_view name = entry->d_name;
+    if (name != "." && name != "..") empty = false;
+  }
+  closedir(dir);
+  if (!empty) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the sandbox's output directory ", path, " is not empty"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckDirectory(const std::string& path, absl::string_view what) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the sandbox's ", what, " ", path, " is not a directory"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::vector<std::string> DefaultSystemPaths() {
+  return {
+      "/usr",
+      "/bin",
+      "/sbin",
+      "/lib",
+      "/lib32",
+      "/lib64",
+      "/libx32",
+      // Debian's alternatives (awk, cc, ...) resolve through here.
+      "/etc/alternatives",
+      // The dynamic linker's search path.
+      "/etc/ld.so.cache",
+      "/etc/ld.so.conf",
+      "/etc/ld.so.conf.d",
+      "/etc/nsswitch.conf",
+      // OpenSSL's configuration; the rest of /etc/ssl holds private keys.
+      "/etc/ssl/openssl.cnf",
+  };
+}
+
+std::string SandboxResult::Describe(const SandboxLimits& limits) const {
+  if (process.cancelled) return "the build was cancelled";
+  if (process.timed_out || !process.ok()) {
+    return absl::StrCat("the recipe ", process.timed_out ? "" : "failed: ",
+                        process.Describe(limits.wall_time));
+  }
+  if (output_too_large) {
+    return absl::StrCat("the recipe left ", output_bytes,
+                        " bytes in /out, more than the limit of ",
+                        limits.output_bytes);
+  }
+  return "ok";
+}
+
+Sandbox::Sandbox(SandboxOptions options) : options_(std::move(options)) {}
+
+absl::Status Sandbox::SelfTest(const std::string& scratch_dir) const {
+  RETURN_IF_ERROR(MakeDirectories(scratch_dir, 0700));
+  std::string dir = absl::StrCat(scratch_dir, "/selftest-XXXXXX");
+  if (mkdtemp(dir.data()) == nullptr) {
+    return ErrnoStatus(errno,
+                       absl::StrCat("creating a directory in ", scratch_dir));
+  }
+  SandboxRun run;
+  run.recipe = "echo ok > /out/ok";
+  run.source_dir = dir + "/src";
+  run.out_dir = dir + "/out";
+  run.log_path = dir + "/log";
+  run.limits.wall_time = absl::Minutes(5);
+  absl::Status status = MakeDirectories(run.source_dir, 0755);
+  if (status.ok()) status = MakeDirectories(run.out_dir, 0755);
+  absl::StatusOr<SandboxResult> result;
+  if (status.ok()) {
+    result = Run(run);
+    status = result.status();
+  }
+  if (status.ok()) {
+    absl::StatusOr<std::string> out = ReadFileBeneath(run.out_dir, "ok", 16);
+    if (!result->ok() || !out.ok() || *out != "ok\n") {
+      const absl::StatusOr<std::string> log = ReadFile(run.log_path);
+      status = absl::FailedPreconditionError(
+          absl::StrCat("the rebuild sandbox (", options_.bwrap_path,
+                       ") does not work here: ", result->Describe(run.limits),
+                       ": ", log.ok() ? *log : std::string()));
+    }
+  }
+  const absl::Status removed = RemoveTree(dir);
+  return status.ok() ? removed : status;
+}
+
+absl::StatusOr<SandboxResult> Sandbox::Run(const SandboxRun& run) const {
+  RETURN_IF_ERROR(CheckDirectory(run.source_dir, "source directory"));
+  RETURN_IF_ERROR(CheckDirectory(run.out_dir, "output directory"));
+  RETURN_IF_ERROR(CheckEmptyDirectory(run.out_dir));
+  for (const SandboxInput& input : run.inputs) {
+    if (!absl::StartsWith(input.sandbox_path, "/in/") ||
+        absl::StrContains(input.sandbox_path, "/../") ||
+        absl::EndsWith(input.sandbox_path, "/..")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "a sandbox input goes to ", input.sandbox_path, ", not under /in/"));
+    }
+  }
+  const bool as_root = geteuid() == 0;
+  if (as_root) {
+    RETURN_IF_ERROR(
+        ChownTree(run.source_dir, options_.build_uid, options_.build_gid));
+    RETURN_IF_ERROR(
+        ChownTree(run.out_dir, options_.build_uid, options_.build_gid));
+  }
+
+  // Descriptors handed to bubblewrap, which sees them as 3, 4, ... in order.
+  std::vector<UniqueFd> fds;
+  const auto pass = [&fds](UniqueFd fd) {
+    fds.push_back(std::move(fd));
+    return std::to_string(2 + fds.size());
+  };
+  std::vector<std::string> argv = {
+      options_.bwrap_path,
+      "--unshare-all",
+      "--unshare-user",
+      "--disable-userns",
+      "--uid",
+      kBuildId,
+      "--gid",
+      kBuildId,
+      "--hostname",
+      kBuildUser,
+      "--die-with-parent",
+      // Its own session: no way to push input into a terminal of the
+      // witness (TIOCSTI).
+      "--new-session",
+  };
+  for (const std::string& path : options_.system_paths) {
+    struct stat st;
+    if (lstat(path.c_str(), &st) != 0) continue;
+    if (S_ISLNK(st.st_mode)) {
+      char target[4096];
+      const ssize_t length = readlink(path.c_str(), target, sizeof(target));
+      if (length <= 0 || static_cast<size_t>(length) >= sizeof(target)) {
+        continue;
+      }
+      argv.insert(argv.end(), {"--symlink", std::string(target, length), path});
+    } else {
+      argv.insert(argv.end(), {"--ro-bind", path, path});
+    }
+  }
+  ASSIGN_OR_RETURN(UniqueFd passwd, DataFd("passwd", kPasswd));
+  argv.insert(argv.end(),
+              {"--ro-bind-data", pass(std::move(passwd)), "/etc/passwd"});
+  ASSIGN_OR_RETURN(UniqueFd group, DataFd("group", kGroup));
+  argv.insert(argv.end(),
+              {"--ro-bind-data", pass(std::move(group)), "/etc/group"});
+  ASSIGN_OR_RETURN(UniqueFd hosts, DataFd("hosts", kHosts));
+  argv.insert(argv.end(),
+              {"--ro-bind-data", pass(std::move(hosts)), "/etc/hosts"});
+  const std::string tmpfs_size = std::to_string(run.limits.memory_bytes);
+  argv.insert(argv.end(),
+              {"--proc", "/proc", "--dev", "/dev", "--size", tmpfs_size,
+               "--tmpfs", "/dev/shm",
+               // Nothing but the tmpfs above is writable in /dev; device
+               // nodes stay writable on a read-only mount.
+               "--remount-ro", "/dev", "--size", tmpfs_size, "--tmpfs", "/tmp",
+               "--dir", "/var", "--size", tmpfs_size, "--tmpfs", "/var/tmp"});
+  SubprocessOptions subprocess;
+  // The host paths bubblewrap binds: the caller's, or when bubblewrap runs
+  // as build_uid, the same directories mounted where build_uid reaches them.
+  const auto reachable = [&](const std::string& host_path,
+                             absl::string_view name, bool directory) {
+    if (!as_root) return host_path;
+    std::string staged = absl::StrCat(options_.staging_dir, "/", name);
+    subprocess.staged_binds.push_back({host_path, staged, directory});
+    return staged;
+  };
+  argv.insert(argv.end(),
+              {"--bind", reachable(run.source_dir, "src", true), "/src",
+               "--bind", reachable(run.out_dir, "out", true), "/out"});
+  for (size_t i = 0; i < run.inputs.size(); ++i) {
+    const SandboxInput& input = run.inputs[i];
+    struct stat st;
+    if (stat(input.host_path.c_str(), &st) != 0) {
+      return ErrnoStatus(errno, absl::StrCat("examining ", input.host_path));
+    }
+    argv.insert(argv.end(), {"--ro-bind",
+                             reachable(input.host_path, absl::StrCat("in", i),
+                                       S_ISDIR(st.st_mode)),
+                             input.sandbox_path});
+  }
+  argv.insert(
+      argv.end(),
+      {"--remount-ro", "/",        "--chdir",  "/src",
+       "--clearenv",   "--setenv", "PATH",     "/usr/local/bin:/usr/bin:/bin",
+       "--setenv",     "HOME",     "/tmp",     "--setenv",
+       "LANG",         "C.UTF-8",  "--setenv", "TZ",
+       "UTC",          "--setenv", "USER",     kBuildUser});
+  for (const auto& [name, value] : run.env) {
+    argv.insert(argv.end(), {"--setenv", name, value});
+  }
+  // prlimit runs inside the build's user namespace, where RLIMIT_NPROC
+  // counts only the build's processes (see the top of sandbox.h).
+  argv.insert(argv.end(), {"--", options_.prlimit_path,
+                           absl::StrCat("--as=", run.limits.memory_bytes),
+                           absl::StrCat("--nproc=", options_.max_processes),
+                           "--core=0", "--", "/bin/sh", "-c", run.recipe});
+
+  subprocess.argv = std::move(argv);
+  subprocess.timeout = run.limits.wall_time;
+  subprocess.cancel = run.cancel;
+  subprocess.max_output_bytes = options_.max_log_bytes;
+  subprocess.output_path = run.log_path;
+  for (const UniqueFd& fd : fds) subprocess.pass_fds.push_back(fd.get());
+  if (as_root) {
+    subprocess.uid = options_.build_uid;
+    subprocess.gid = options_.build_gid;
+    subprocess.staging_dir = options_.staging_dir;
+  }
+  SandboxResult result;
+  ASSIGN_OR_RETURN(result.process, RunSubprocess(subprocess));
+  ASSIGN_OR_RETURN(result.output_bytes, TreeSize(run.out_dir));
+  result.output_too_large = result.output_bytes > run.limits.output_bytes;
+  return result;
+}
+
+}  // namespace refsum::witness

@@ -1,0 +1,289 @@
+#include "witness/sandbox.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/notification.h"
+#include "base/file.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "witness/files.h"
+
+namespace refsum::witness {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class SandboxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* tmp = getenv("TEST_TMPDIR");
+    root_ = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/sandbox-XXXXXX");
+    ASSERT_NE(mkdtemp(root_.data()), nullptr);
+    ASSERT_TRUE(MakeDirectories(root_ + "/build/src", 0755).ok());
+    ASSERT_TRUE(MakeDirectories(root_ + "/build/out", 0755).ok());
+    run_.source_dir = root_ + "/build/src";
+    run_.out_dir = root_ + "/build/out";
+    run_.log_path = root_ + "/build/log";
+    // Generous: these bound a misbehaving test, never its speed.
+    run_.limits.wall_time = absl::Minutes(5);
+    run_.limits.memory_bytes = uint64_t{1} << 30;
+    run_.limits.output_bytes = uint64_t{1} << 20;
+  }
+
+  void TearDown() override { EXPECT_TRUE(RemoveTree(root_).ok()); }
+
+  SandboxResult Run(const std::string& recipe,
+                    SandboxOptions options = SandboxOptions()) {
+    run_.recipe = recipe;
+    absl::StatusOr<SandboxResult> result = Sandbox(options).Run(run_);
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? *result : SandboxResult();
+  }
+
+  std::string Out(const std::string& name) {
+    absl::StatusOr<std::string> contents = ReadFile(run_.out_dir + "/" + name);
+    return contents.ok() ? *contents : "<missing>";
+  }
+
+  std::string Log() {
+    absl::StatusOr<std::string> contents = ReadFile(run_.log_path);
+    return contents.ok() ? *contents : "<missing>";
+  }
+
+  std::string root_;
+  SandboxRun run_;
+};
+
+TEST_F(SandboxTest, SelfTestPasses) {
+  EXPECT_TRUE(Sandbox(SandboxOptions()).SelfTest(root_ + "/scratch").ok());
+}
+
+TEST_F(SandboxTest, RecipeWritesOutAndReadsSource) {
+  ASSERT_TRUE(
+      WriteFileAtomically(run_.source_dir + "/input.txt", "source\n", 0644)
+          .ok());
+  const SandboxResult result =
+      Run("cat input.txt > /out/a && pwd > /out/pwd && id -u > /out/uid && "
+          "id -un > /out/user && echo built");
+  EXPECT_TRUE(result.ok()) << result.Describe(run_.limits) << Log();
+  EXPECT_EQ(Out("a"), "source\n");
+  EXPECT_EQ(Out("pwd"), "/src\n");
+  EXPECT_EQ(Out("uid"), "1000\n");
+  EXPECT_EQ(Out("user"), "builder\n");
+  EXPECT_EQ(Log(), "built\n");
+  EXPECT_EQ(result.output_bytes, 7u + 5u + 5u + 8u);
+}
+
+TEST_F(SandboxTest, EnvironmentIsCleanAndExtendable) {
+  setenv("REFSUM_SANDBOX_TEST_LEAK", "leaked", 1);
+  run_.env = {{"REFSUM_SOURCE_COMMIT", "abc"}};
+  const SandboxResult result = Run("env | sort > /out/env");
+  unsetenv("REFSUM_SANDBOX_TEST_LEAK");
+  ASSERT_TRUE(result.ok()) << Log();
+  const std::string env = Out("env");
+  EXPECT_THAT(env, HasSubstr("PATH=/usr/local/bin:/usr/bin:/bin\n"));
+  EXPECT_THAT(env, HasSubstr("HOME=/tmp\n"));
+  EXPECT_THAT(env, HasSubstr("TZ=UTC\n"));
+  EXPECT_THAT(env, HasSubstr("REFSUM_SOURCE_COMMIT=abc\n"));
+  EXPECT_THAT(env, Not(HasSubstr("SOURCE_DATE_EPOCH")));
+  EXPECT_THAT(env, Not(HasSubstr("leaked")));
+  EXPECT_THAT(env, Not(HasSubstr("TEST_TMPDIR")));
+}
+
+TEST_F(SandboxTest, WitnessKeyIsInvisible) {
+  const std::string state = root_ + "/state";
+  ASSERT_TRUE(MakeDirectories(state, 0700).ok());
+  const std::string key = state + "/rebuild.key";
+  const std::string secret = "PRIVATE KEY MATERIAL 5f3a";
+  ASSERT_TRUE(WriteFileAtomically(key, secret, 0600).ok());
+  // The build knows exactly where the key is and still cannot read it, by
+  // its path or by walking the tree it sees.
+  const SandboxResult result = Run(absl::StrCat(
+      "ls ", state,
+      " > /out/listing 2>&1; "
+      "grep -rs 'PRIVATE KEY MATERIAL' /src /out /tmp /etc >> /out/listing; "
+      "cat ",
+      key, " > /out/stolen"));
+  EXPECT_FALSE(result.ok());
+  EXPECT_THAT(Out("listing"), HasSubstr("No such file or directory"));
+  EXPECT_THAT(Out("listing"), Not(HasSubstr("rebuild.key")));
+  EXPECT_EQ(Out("stolen"), "");
+  EXPECT_THAT(Log(), Not(HasSubstr(secret)));
+}
+
+TEST_F(SandboxTest, NoNetwork) {
+  const int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  ASSERT_GE(listener, 0);
+  struct sockaddr_in address = {};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(
+      bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
+      0);
+  ASSERT_EQ(listen(listener, 16), 0);
+  socklen_t length = sizeof(address);
+  ASSERT_EQ(
+      getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  const int port = ntohs(address.sin_port);
+
+  const SandboxResult result = Run(absl::StrCat(
+      "if bash -c 'echo hello > /dev/tcp/127.0.0.1/", port,
+      "'; then echo connected >> /out/net; fi; "
+      "if getent hosts deb.debian.org; then echo resolved >> /out/net; fi; "
+      "ls /sys/class/net > /out/interfaces 2>&1; "
+      "cat /proc/net/dev > /out/dev; exit 0"));
+  ASSERT_TRUE(result.ok()) << Log();
+  EXPECT_EQ(Out("net"), "<missing>") << Log();
+  // Only the sandbox's own loopback interface.
+  EXPECT_THAT(Out("dev"), HasSubstr("lo:"));
+  EXPECT_THAT(Out("dev"), Not(HasSubstr("eth")));
+  // The host's listener never saw a connection.
+  const int accepted = accept(listener, nullptr, nullptr);
+  EXPECT_EQ(accepted, -1);
+  EXPECT_EQ(errno, EAGAIN);
+  close(listener);
+}
+
+TEST_F(SandboxTest, WritesOutsideOutFail) {
+  const std::string host_dir = root_ + "/host";
+  ASSERT_TRUE(MakeDirectories(host_dir, 0777).ok());
+  const SandboxResult result = Run(absl::StrCat(
+      "for p in /usr/escape /escape /src/../escape /etc/escape /proc/escape "
+      "/dev/escape ",
+      host_dir,
+      "/escape /tmp/../escape; do "
+      "if touch $p 2>/dev/null; then echo $p >> /out/written; fi; done; "
+      "mkdir /out/fine && echo ok > /out/fine/file"));
+  ASSERT_TRUE(result.ok()) << Log();
+  EXPECT_EQ(Out("written"), "<missing>");
+  EXPECT_EQ(Out("fine/file"), "ok\n");
+  struct stat st;
+  EXPECT_NE(stat((host_dir + "/escape").c_str(), &st), 0);
+  EXPECT_NE(stat((root_ + "/build/escape").c_str(), &st), 0);
+  EXPECT_NE(stat("/usr/escape", &st), 0);
+}
+
+TEST_F(SandboxTest, ProcessCountIsLimited) {
+  SandboxOptions options;
+  options.max_processes = 32;
+  // sh gives up at the first failed fork; /out/count holds how many
+  // processes it got.
+  const SandboxResult result =
+      Run("i=0; while [ $i -lt 1000 ]; do sleep 1000 & i=$((i+1)); "
+          "echo $i > /out/count; done",
+          options);
+  EXPECT_FALSE(result.ok());
+  int count = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(absl::StripSuffix(Out("count"), "\n"), &count))
+      << Out("count") << Log();
+  EXPECT_LT(count, 32);
+  EXPECT_GT(count, 0);
+}
+
+TEST_F(SandboxTest, ForkBombIsContained) {
+  SandboxOptions options;
+  options.max_processes = 64;
+  run_.limits.wall_time = absl::Seconds(30);
+  // Every shell of the bomb forks two more in the background; it burns out
+  // against the process limit (or the wall time would kill it), and its
+  // pid namespace takes whatever is left when the first shell exits.
+  const SandboxResult result =
+      Run("bash -c 'b() { b | b & }; b; wait'", options);
+  EXPECT_THAT(Log(), HasSubstr("Resource temporarily unavailable"));
+  // The host can still start processes.
+  EXPECT_EQ(system("true"), 0);
+}
+
+TEST_F(SandboxTest, WallTimeKillsTheBuild) {
+  run_.limits.wall_time = absl::Seconds(2);
+  const SandboxResult result =
+      Run("setsid sleep 1000 & sleep 1000 & echo started; wait");
+  EXPECT_TRUE(result.process.timed_out);
+  EXPECT_FALSE(result.ok());
+  EXPECT_THAT(result.Describe(run_.limits), HasSubstr("timed out after 2s"));
+  EXPECT_EQ(Log(), "started\n");
+}
+
+TEST_F(SandboxTest, CancellationKillsTheBuild) {
+  absl::Notification cancel;
+  cancel.Notify();
+  run_.cancel = &cancel;
+  const SandboxResult result = Run("sleep 1000");
+  EXPECT_TRUE(result.process.cancelled);
+  EXPECT_FALSE(result.ok());
+  EXPECT_EQ(result.Describe(run_.limits), "the build was cancelled");
+}
+
+TEST_F(SandboxTest, OutputBeyondTheLimitFails) {
+  run_.limits.output_bytes = 1 << 20;
+  const SandboxResult result =
+      Run("head -c 2000000 /dev/zero > /out/big && ln /out/big /out/link");
+  EXPECT_TRUE(result.process.ok()) << Log();
+  EXPECT_TRUE(result.output_too_large);
+  EXPECT_EQ(result.output_bytes, 2000000u);
+  EXPECT_FALSE(result.ok());
+  EXPECT_THAT(result.Describe(run_.limits), HasSubstr("more than the limit"));
+}
+
+TEST_F(SandboxTest, MemoryIsLimited) {
+  run_.limits.memory_bytes = 64 << 20;
+  // Doubling a string until allocation fails; and a tmpfs write beyond the
+  // same size.
+  const SandboxResult result =
+      Run("if awk 'BEGIN { s = \"x\"; while (1) s = s s }' 2>/dev/null; then "
+          "echo awk >> /out/survived; fi; "
+          "if head -c 100000000 /dev/zero > /tmp/big 2>/dev/null; then "
+          "echo tmp >> /out/survived; fi; exit 0");
+  ASSERT_TRUE(result.ok()) << Log();
+  EXPECT_EQ(Out("survived"), "<missing>");
+}
+
+TEST_F(SandboxTest, LogIsCapped) {
+  SandboxOptions options;
+  options.max_log_bytes = 1000;
+  const SandboxResult result = Run("yes | head -c 100000", options);
+  EXPECT_TRUE(result.ok());
+  EXPECT_TRUE(result.process.output_truncated);
+  EXPECT_EQ(Log().size(), 1000u);
+}
+
+TEST_F(SandboxTest, NonEmptyOutputDirectoryIsRejected) {
+  ASSERT_TRUE(WriteFileAtomically(run_.out_dir + "/stale", "x", 0644).ok());
+  run_.recipe = "true";
+  const absl::StatusOr<SandboxResult> result =
+      Sandbox(SandboxOptions()).Run(run_);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(SandboxTest, InputsAreReadOnly) {
+  const std::string input = root_ + "/vendor.bin";
+  ASSERT_TRUE(WriteFileAtomically(input, "vendor", 0644).ok());
+  run_.inputs = {{input, "/in/vendor.bin"}};
+  const SandboxResult result = Run(
+      "cat /in/vendor.bin > /out/copy; "
+      "if echo x >> /in/vendor.bin; then echo wrote > /out/wrote; fi; exit 0");
+  ASSERT_TRUE(result.ok()) << Log();
+  EXPECT_EQ(Out("copy"), "vendor");
+  EXPECT_EQ(Out("wrote"), "<missing>");
+  run_.inputs = {{input, "/elsewhere"}};
+  run_.recipe = "true";
+  EXPECT_EQ(Sandbox(SandboxOptions()).Run(run_).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace refsum::witness

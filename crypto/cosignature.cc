@@ -82,8 +82,13 @@ absl::StatusOr<uint32_t> CosignatureKeyId(absl::string_view name,
     return absl::InvalidArgumentError(
         absl::StrCat("invalid cosigner name \"", name, "\""));
   }
-  ASSIGN_OR_RETURN(std::string raw, key.Ed25519Raw());
-  return NoteKeyId(name, kNoteSignatureTypeCosignatureV1, raw);
+  absl::StatusOr<std::string> raw = key.Ed25519Raw();
+  if (!raw.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cosigner \"", name, "\" needs an Ed25519 key, got ",
+        KeyTypeName(key.type())));
+  }
+  return NoteKeyId(name, kNoteSignatureTypeCosignatureV1, *raw);
 }
 
 }  // namespace

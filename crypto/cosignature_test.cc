@@ -120,6 +120,15 @@ TEST(CosignatureTest, CosignatureKeysAreDistinctFromNoteKeys) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST(CosignatureTest, RefusesEcdsaKeysWithInvalidArgument) {
+  absl::StatusOr<PrivateKey> key = PrivateKey::Generate(KeyType::kEcdsaP256);
+  ASSERT_TRUE(key.ok());
+  EXPECT_EQ(NewCosignatureV1Signer("w", *key).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(NewCosignatureV1Verifier("w", key->public_key()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(CosignatureTest, RejectsMalformedSignatures) {
   EXPECT_EQ(CosignatureV1Timestamp(std::string(71, '\0')).status().code(),
             absl::StatusCode::kInvalidArgument);

@@ -25,7 +25,8 @@
 // else (errors, /metrics) not at all (no-store). Every response, including
 // those cpp-httplib writes itself, is counted in Metrics by status code.
 //
-// Limits, so that slow or malicious clients cannot hold the server:
+// Limits, so that slow or malicious clients cannot hold the server (those
+// of http/bounded_server.h, with its defaults):
 //   - 16 worker threads. At most 64 accepted connections wait for one;
 //     then the accept loop pauses and further clients wait in the kernel's
 //     listen backlog (256).
@@ -45,9 +46,8 @@
 #include <memory>
 #include <string>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "http/bounded_server.h"
 #include "log/metrics.h"
 #include "log/signed_checkpoint.h"
 #include "log/storage.h"
@@ -73,7 +73,7 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   // Returns the port the server listens on. Thread-safe.
-  int port() const { return port_; }
+  int port() const { return server_->port(); }
 
   // Stops accepting connections, finishes the requests already accepted
   // (each is bounded by the timeouts above) and joins every thread.
@@ -81,16 +81,9 @@ class HttpServer {
   void Shutdown();
 
  private:
-  // The cpp-httplib server and its listening thread, defined in
-  // http_server.cc so that this header does not pull in httplib.h.
-  struct Listener;
+  explicit HttpServer(std::unique_ptr<http::BoundedServer> server);
 
-  HttpServer(int port, std::unique_ptr<Listener> listener);
-
-  const int port_;
-  absl::Mutex mu_;
-  // Null once shut down.
-  std::unique_ptr<Listener> listener_ ABSL_GUARDED_BY(mu_);
+  const std::unique_ptr<http::BoundedServer> server_;
 };
 
 }  // namespace refsum::log

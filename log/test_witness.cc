@@ -14,27 +14,10 @@
 #include "crypto/cosignature.h"
 #include "crypto/keys.h"
 #include "tlog/checkpoint.h"
-#include "tlog/decimal.h"
 #include "tlog/proof.h"
+#include "tlog/witness_protocol.h"
 
 namespace refsum::log::testing {
-namespace {
-
-// tlog-witness: "The client MUST NOT send more than 63 consistency proof
-// lines."
-constexpr size_t kMaxProofLines = 63;
-
-// Splits off the first line of `*text` (without its newline); false if
-// there is no newline.
-bool NextLine(absl::string_view* text, absl::string_view* line) {
-  const size_t end = text->find('\n');
-  if (end == absl::string_view::npos) return false;
-  *line = text->substr(0, end);
-  text->remove_prefix(end + 1);
-  return true;
-}
-
-}  // namespace
 
 struct TestWitness::Server {
   httplib::Server http;
@@ -66,7 +49,7 @@ absl::StatusOr<std::unique_ptr<TestWitness>> TestWitness::Start(
   // A submission prefix ending in a slash means the same as without it.
   absl::string_view route_prefix = prefix;
   absl::ConsumeSuffix(&route_prefix, "/");
-  server->http.Post(absl::StrCat(route_prefix, "/add-checkpoint"),
+  server->http.Post(absl::StrCat(route_prefix, tlog::kAddCheckpointPath),
                     [raw = witness.get()](const httplib::Request& request,
                                           httplib::Response& response) {
                       const Response answer = raw->Handle(request.body);
@@ -130,6 +113,7 @@ TestWitness::Response TestWitness::Handle(absl::string_view body) {
   Request request;
   const auto answer = [&](Response response) {
     request.status = response.status;
+    request.content_type = response.content_type;
     requests_.push_back(request);
     return response;
   };
@@ -138,28 +122,15 @@ TestWitness::Response TestWitness::Handle(absl::string_view body) {
   };
   if (mode_ == Mode::kUnavailable) return answer(text(503, "unavailable"));
 
-  absl::string_view rest = body;
-  absl::string_view line;
-  if (!NextLine(&rest, &line) || !absl::ConsumePrefix(&line, "old ")) {
-    return answer(text(400, "no old size line"));
-  }
-  absl::StatusOr<uint64_t> old_size =
-      tlog::ParseCanonicalDecimal(line, "old size");
-  if (!old_size.ok()) return answer(text(400, old_size.status().message()));
-  std::vector<tlog::Hash> proof;
-  for (;;) {
-    if (!NextLine(&rest, &line)) return answer(text(400, "no empty line"));
-    if (line.empty()) break;
-    if (proof.size() == kMaxProofLines) {
-      return answer(text(400, "too many proof lines"));
-    }
-    absl::StatusOr<tlog::Hash> hash = tlog::ParseBase64Hash(line, "proof");
-    if (!hash.ok()) return answer(text(400, hash.status().message()));
-    proof.push_back(*hash);
-  }
-  absl::StatusOr<tlog::Checkpoint> checkpoint = tlog::ParseCheckpointNote(rest);
+  const absl::StatusOr<tlog::AddCheckpointRequest> parsed =
+      tlog::ParseAddCheckpointRequest(body);
+  if (!parsed.ok()) return answer(text(400, parsed.status().message()));
+  const absl::string_view note = parsed->checkpoint;
+  absl::StatusOr<tlog::Checkpoint> checkpoint = tlog::ParseCheckpointNote(note);
   if (!checkpoint.ok()) return answer(text(400, checkpoint.status().message()));
-  request.old_size = *old_size;
+  const uint64_t old_size = parsed->old_size;
+  const std::vector<tlog::Hash>& proof = parsed->proof;
+  request.old_size = old_size;
   request.size = checkpoint->size;
   request.proof_hashes = proof.size();
 
@@ -168,21 +139,26 @@ TestWitness::Response TestWitness::Handle(absl::string_view body) {
   }
   const crypto::NoteVerifier* verifiers[] = {log_verifier_};
   absl::StatusOr<crypto::VerifiedNote> opened =
-      crypto::OpenNote(rest, verifiers);
+      crypto::OpenNote(note, verifiers);
   if (!opened.ok()) return answer(text(403, opened.status().message()));
-  if (*old_size > checkpoint->size) {
+  if (old_size > checkpoint->size) {
     return answer(text(400, "old size beyond the checkpoint"));
   }
   const uint64_t stored = state_.has_value() ? state_->size : 0;
   const tlog::Hash stored_root =
       state_.has_value() ? state_->root : tlog::EmptyRoot();
-  const Response conflict{409, "text/x.tlog.size", absl::StrCat(stored, "\n")};
-  if (*old_size != stored) return answer(conflict);
-  if (*old_size == checkpoint->size && stored_root != checkpoint->root) {
-    return answer(conflict);
+  if (old_size != stored) {
+    return answer(Response{409, tlog::kTlogSizeContentType,
+                           tlog::FormatTlogSize(stored)});
+  }
+  // A fork: 409 without a size, as witness/cosigner.cc answers it.
+  if (old_size == checkpoint->size && stored_root != checkpoint->root) {
+    return answer(text(409,
+                       "another root for the stored size: the log has "
+                       "forked"));
   }
   if (const absl::Status consistent = tlog::VerifyConsistency(
-          *old_size, checkpoint->size, stored_root, checkpoint->root, proof);
+          old_size, checkpoint->size, stored_root, checkpoint->root, proof);
       !consistent.ok()) {
     return answer(text(422, consistent.message()));
   }

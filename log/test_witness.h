@@ -2,11 +2,13 @@
 // cpp-httplib server on a free loopback port answering
 // POST <prefix>/add-checkpoint for one log as the spec says (404 unknown
 // origin, 403 no valid log signature, 400 malformed or old size beyond the
-// checkpoint, 409 text/x.tlog.size when the old size is not the stored one
-// or the same size has another root, 422 when the consistency proof does not
-// verify, 200 with a real cosignature/v1 line otherwise), keeping its state
-// in memory. Real Ed25519 signatures and real RFC 6962 proof checks
-// (tlog::VerifyConsistency): it accepts only what a real witness would.
+// checkpoint, 409 text/x.tlog.size when the old size is not the stored one,
+// 409 text/plain (no size) when the same size has another root, as
+// witness/cosigner.h does, 422 when the consistency proof does not verify,
+// 200 with a real cosignature/v1 line otherwise), keeping its state in
+// memory. Requests are parsed by tlog/witness_protocol.h. Real Ed25519
+// signatures and real RFC 6962 proof checks (tlog::VerifyConsistency): it
+// accepts only what a real witness would.
 //
 // Modes make it misbehave in the ways the log must survive: unavailable,
 // answering garbage, a bad cosignature, or extra lines by unknown keys.
@@ -55,6 +57,8 @@ class TestWitness {
     uint64_t size = 0;
     size_t proof_hashes = 0;
     int status = 0;
+    // The Content-Type of the answer.
+    std::string content_type;
   };
 
   // Starts a witness with a fresh cosigning key named `name` (a note key

@@ -16,14 +16,12 @@
 #include "absl/strings/strip.h"
 #include "base/status_macros.h"
 #include "tlog/checkpoint.h"
-#include "tlog/decimal.h"
 #include "tlog/proof.h"
+#include "tlog/witness_protocol.h"
 
 namespace refsum::log {
 namespace {
 
-// tlog-witness: the media type of a 409 answer's body.
-constexpr absl::string_view kTreeSizeContentType = "text/x.tlog.size";
 // The most of an answer the pusher reads. A 200 answer is a few cosignature
 // lines of ~120 bytes; anything this large is not one.
 constexpr size_t kMaxResponseBytes = 64 << 10;
@@ -158,7 +156,7 @@ absl::StatusOr<std::unique_ptr<WitnessPusher>> WitnessPusher::Start(
     auto worker = std::make_unique<Worker>();
     worker->index = i;
     worker->witness = &witness;
-    worker->path = absl::StrCat(prefix->path, "/add-checkpoint");
+    worker->path = absl::StrCat(prefix->path, tlog::kAddCheckpointPath);
     worker->url = absl::StrCat(prefix->scheme_host_port, worker->path);
     worker->client =
         std::make_unique<httplib::Client>(prefix->scheme_host_port);
@@ -505,11 +503,8 @@ WitnessPusher::PushResult WitnessPusher::Push(Worker& worker,
   httplib::Request request;
   request.method = "POST";
   request.path = worker.path;
-  request.body = absl::StrCat("old ", old_size, "\n");
-  for (const tlog::Hash& hash : *proof) {
-    absl::StrAppend(&request.body, tlog::FormatBase64Hash(hash), "\n");
-  }
-  absl::StrAppend(&request.body, "\n", target.note);
+  request.body = tlog::FormatAddCheckpointRequest(
+      {old_size, *std::move(proof), target.note});
   request.set_header("Content-Type", "text/plain; charset=utf-8");
   std::string body;
   bool too_long = false;
@@ -559,14 +554,17 @@ WitnessPusher::PushResult WitnessPusher::Push(Worker& worker,
     result.outcome = WitnessPushOutcome::kRejected;
     const std::string media_type =
         MediaType(response->get_header_value("Content-Type"));
-    absl::string_view digits = body;
-    const bool newline = absl::ConsumeSuffix(&digits, "\n");
-    absl::StatusOr<uint64_t> witness_size =
-        tlog::ParseCanonicalDecimal(digits, "tree size");
-    if (media_type != kTreeSizeContentType || !newline || !witness_size.ok()) {
-      result.error = absl::InvalidArgumentError(
-          absl::StrCat("409 without a tree size (Content-Type \"", media_type,
-                       "\", body ", Quote(body), ")"));
+    const absl::StatusOr<uint64_t> witness_size = tlog::ParseTlogSize(body);
+    if (media_type != tlog::kTlogSizeContentType || !witness_size.ok()) {
+      // tlog-witness answers a checkpoint of the stored size with another
+      // root with a 409 that names no size (the witness's own answer
+      // explains it, e.g. "the log has forked"): the witness holds a
+      // different tree of this log than the one the request proves from.
+      // Like any refusal it is retried with backoff.
+      result.error = absl::FailedPreconditionError(absl::StrCat(
+          "409 without a tree size (Content-Type \"", media_type, "\", body ",
+          Quote(body), "): it may hold a different tree of size ", old_size,
+          " than this log (split view?) and refuses checkpoint ", size));
       return result;
     }
     if (*witness_size == old_size) {

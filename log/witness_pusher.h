@@ -18,6 +18,9 @@
 // witness last cosigned; it starts out not knowing it, sends "old 0", and
 // learns the size from the witness's 409 (text/x.tlog.size) answer. It sends
 // a consistency proof from that size to the target, read from storage.
+// A 409 that names no size (a witness holding another root for the size the
+// request proves from: a possible split view) is reported as an error. The
+// wire format is tlog/witness_protocol.h's.
 // Errors back off exponentially (min_backoff doubling up to max_backoff),
 // and every request has connect and I/O timeouts. A cosignature counts only
 // if it verifies under the witness's cosignature/v1 key from the policy;

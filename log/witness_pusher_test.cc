@@ -398,6 +398,37 @@ TEST_F(WitnessPusherTest, AWitnessHoldingAnotherTreeOfTheSameSizeIsRefused) {
                         "outcome=\"rejected\"}"));
 }
 
+TEST_F(WitnessPusherTest, AForkAnswerWithoutASizeIsRetriedWithBackoff) {
+  TestWitness& witness = AddWitness("w1");
+  Append(3);
+  witness.SetState(3, tlog::HashLeaf("another tree"));
+  StartPusher("quorum w1\n");
+  ASSERT_TRUE(WaitFor([&] { return witness.requests().size() >= 2; }));
+  absl::SleepFor(absl::Seconds(1));
+  const std::vector<TestWitness::Request> requests = witness.requests();
+  // Backoff from 10 ms doubling up to 100 ms allows about a dozen requests
+  // in that second; retrying at once would make thousands.
+  EXPECT_LE(requests.size(), 30u);
+  // The first request learns the size; every later one is refused as a
+  // fork, with a 409 that names no size, as the real witness answers it.
+  EXPECT_EQ(requests[0].old_size, 0u);
+  EXPECT_EQ(requests[0].content_type, "text/x.tlog.size");
+  for (size_t i = 1; i < requests.size(); ++i) {
+    EXPECT_EQ(requests[i].old_size, 3u) << i;
+    EXPECT_EQ(requests[i].status, 409) << i;
+    EXPECT_EQ(requests[i].content_type, "text/plain") << i;
+  }
+  EXPECT_EQ(pusher_->Witnessed(), nullptr);
+  EXPECT_THAT(metrics_.Render(),
+              HasSubstr("refsum_log_witness_pushes_total{witness=\"w1\","
+                        "outcome=\"rejected\"}"));
+
+  // The pusher keeps retrying: once the witness holds the log's tree, the
+  // next attempt is cosigned.
+  witness.SetState(3, log_->sequencer().Latest()->checkpoint.root);
+  AwaitWitnessed(3);
+}
+
 TEST_F(WitnessPusherTest, RestartServesTheStoredWitnessedCheckpointAtOnce) {
   AddWitness("w1");
   TestWitness& w2 = AddWitness("w2");

@@ -36,7 +36,7 @@
 #include "tests/process.h"
 #include "tlog/checkpoint.h"
 #include "tlog/merkle.h"
-#include "witness/protocol.h"
+#include "tlog/witness_protocol.h"
 
 namespace refsum::tests {
 namespace {
@@ -47,8 +47,8 @@ using ::refsum::client::testing::NewTestSigner;
 using ::refsum::client::testing::SampleClaim;
 using ::refsum::client::testing::TestLog;
 using ::refsum::client::testing::TestSigner;
-using ::refsum::witness::AddCheckpointRequest;
-using ::refsum::witness::FormatAddCheckpointRequest;
+using ::refsum::tlog::AddCheckpointRequest;
+using ::refsum::tlog::FormatAddCheckpointRequest;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 

@@ -11,7 +11,7 @@
 #include "tlog/checkpoint.h"
 #include "tlog/merkle.h"
 #include "tlog/proof.h"
-#include "witness/protocol.h"
+#include "tlog/witness_protocol.h"
 
 namespace refsum::witness {
 namespace {
@@ -102,8 +102,8 @@ Cosigner::Cosigner(std::string name, std::string vkey,
       logs_(std::move(logs)) {}
 
 AddCheckpointResponse Cosigner::AddCheckpoint(absl::string_view body) {
-  const absl::StatusOr<AddCheckpointRequest> request =
-      ParseAddCheckpointRequest(body);
+  const absl::StatusOr<tlog::AddCheckpointRequest> request =
+      tlog::ParseAddCheckpointRequest(body);
   if (!request.ok()) return TextResponse(400, request.status().message());
   const absl::StatusOr<tlog::Checkpoint> checkpoint =
       tlog::ParseCheckpointNote(request->checkpoint);
@@ -137,8 +137,8 @@ AddCheckpointResponse Cosigner::AddCheckpoint(absl::string_view body) {
   if (request->old_size != stored_size) {
     AddCheckpointResponse response;
     response.status = 409;
-    response.content_type = kTlogSizeContentType;
-    response.body = FormatTlogSize(stored_size);
+    response.content_type = tlog::kTlogSizeContentType;
+    response.body = tlog::FormatTlogSize(stored_size);
     return response;
   }
   const tlog::Hash stored_root =

@@ -25,8 +25,8 @@
 #include "gtest/gtest.h"
 #include "tlog/checkpoint.h"
 #include "tlog/merkle.h"
+#include "tlog/witness_protocol.h"
 #include "witness/config.h"
-#include "witness/protocol.h"
 
 namespace refsum::witness {
 namespace {
@@ -37,6 +37,10 @@ using ::refsum::client::testing::NewTempDir;
 using ::refsum::client::testing::NewTestWitness;
 using ::refsum::client::testing::TestLog;
 using ::refsum::client::testing::TestWitness;
+using ::refsum::tlog::AddCheckpointRequest;
+using ::refsum::tlog::FormatAddCheckpointRequest;
+using ::refsum::tlog::ParseAddCheckpointRequest;
+using ::refsum::tlog::ParseTlogSize;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 

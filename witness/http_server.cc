@@ -1,19 +1,13 @@
 #include "witness/http_server.h"
 
 #include <httplib.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 
-#include <atomic>
 #include <cstddef>
 #include <cstdio>
-#include <ctime>
-#include <deque>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -24,19 +18,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
 #include "base/file.h"
-#include "witness/protocol.h"
+#include "base/status_macros.h"
+#include "http/bounded_server.h"
+#include "tlog/witness_protocol.h"
 
 namespace refsum::witness {
 namespace {
 
-// The limits documented in http_server.h.
-constexpr size_t kWorkerThreads = 16;
-constexpr size_t kMaxQueuedConnections = 64;
-constexpr int kListenBacklog = 256;
-constexpr time_t kIoTimeoutSeconds = 5;
 constexpr size_t kMaxReportNameLength = 255;
 
 constexpr char kReportsPath[] = "/reports/";
@@ -45,8 +34,8 @@ constexpr char kTextContentType[] = "text/plain; charset=utf-8";
 constexpr char kHtmlContentType[] = "text/html; charset=utf-8";
 constexpr char kJsonContentType[] = "application/json";
 
-// A cosignature or an error must never be served from a cache.
-constexpr char kDefaultCacheControl[] = "no-store";
+// A cosignature or an error must never be served from a cache: every
+// response that does not say otherwise gets http::BoundedServer's no-store.
 // A report may be rewritten (a rebuild retried after a crash), so caches
 // must ask again.
 constexpr char kReportCacheControl[] = "no-cache";
@@ -172,23 +161,9 @@ void SetResponse(Reply reply, httplib::Response& response) {
   response.body = std::move(reply.body);
 }
 
-// cpp-httplib is built with exceptions, and answers one that escapes a
-// handler with a 500 carrying the exception's text in a header. The only
-// one this code can raise is std::bad_alloc.
-template <typename Handler>
-void AnswerOrFail(httplib::Response& response, Handler handler) {
-  try {
-    handler();
-  } catch (...) {
-    response.status = 500;
-    response.headers.clear();
-    response.body.clear();
-  }
-}
-
 void AddCheckpoint(const Context& context, const httplib::Request& request,
                    httplib::Response& response) {
-  AnswerOrFail(response, [&] {
+  http::AnswerOrFail(response, [&] {
     AddCheckpointResponse answer =
         context.cosigner->AddCheckpoint(request.body);
     if (answer.evidence) {
@@ -209,84 +184,7 @@ void AddCheckpoint(const Context& context, const httplib::Request& request,
   });
 }
 
-// A fixed pool of worker threads with a bounded queue of accepted
-// connections. cpp-httplib's ThreadPool queues without bound, and its 0.11
-// TaskQueue interface cannot refuse a connection (a dropped task would never
-// close its socket), so enqueue blocks the accept loop while the queue is
-// full: further clients then wait in the kernel's listen backlog instead of
-// each holding a file descriptor and memory here.
-class BoundedTaskQueue : public httplib::TaskQueue {
- public:
-  BoundedTaskQueue(size_t threads, size_t max_queued)
-      : max_queued_(max_queued) {
-    workers_.reserve(threads);
-    for (size_t i = 0; i < threads; ++i) {
-      workers_.emplace_back([this] { Work(); });
-    }
-  }
-
-  ~BoundedTaskQueue() override { shutdown(); }
-
-  // Called by the accept loop only.
-  void enqueue(std::function<void()> task) override {
-    absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(this, &BoundedTaskQueue::HasRoom));
-    tasks_.push_back(std::move(task));
-  }
-
-  // Runs the queued tasks (each closes its connection) and joins the
-  // workers. Idempotent; cpp-httplib calls it once the accept loop ends.
-  void shutdown() override {
-    {
-      absl::MutexLock lock(&mu_);
-      stopping_ = true;
-    }
-    for (std::thread& worker : workers_) {
-      if (worker.joinable()) worker.join();
-    }
-  }
-
- private:
-  bool HasRoom() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return tasks_.size() < max_queued_;
-  }
-
-  bool HasTaskOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return !tasks_.empty() || stopping_;
-  }
-
-  void Work() {
-    for (;;) {
-      std::function<void()> task;
-      {
-        absl::MutexLock lock(&mu_);
-        mu_.Await(absl::Condition(this, &BoundedTaskQueue::HasTaskOrStopping));
-        if (tasks_.empty()) return;
-        task = std::move(tasks_.front());
-        tasks_.pop_front();
-      }
-      task();
-    }
-  }
-
-  const size_t max_queued_;
-  absl::Mutex mu_;
-  std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::vector<std::thread> workers_;
-};
-
 }  // namespace
-
-struct HttpServer::Listener {
-  httplib::Server server;
-  // The listening socket: the last one cpp-httplib created, since it creates
-  // one per address it tries until bind and listen succeed.
-  int socket = -1;
-  std::thread thread;
-  // Set when server.listen_after_bind() has returned.
-  std::atomic<bool> stopped{false};
-};
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
     const HttpServerOptions& options, Cosigner* cosigner) {
@@ -296,106 +194,52 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
         "\" must be empty or a path like /witness of [A-Za-z0-9._~/-]"));
   }
   auto context = std::make_shared<const Context>(
-      Context{absl::StrCat(options.submission_prefix, kAddCheckpointPath),
+      Context{absl::StrCat(options.submission_prefix, tlog::kAddCheckpointPath),
               options.reports_dir, cosigner});
-  auto listener = std::make_unique<Listener>();
-  httplib::Server& server = listener->server;
-  server.new_task_queue = [] {
-    return new BoundedTaskQueue(kWorkerThreads, kMaxQueuedConnections);
-  };
-  server.set_read_timeout(kIoTimeoutSeconds, 0);
-  server.set_write_timeout(kIoTimeoutSeconds, 0);
-  // The wait for a request's first byte; with one request per connection
-  // there is no later idle wait.
-  server.set_keep_alive_timeout(kIoTimeoutSeconds);
-  server.set_keep_alive_max_count(1);
-  server.set_payload_max_length(kMaxRequestBytes);
-  // Instead of cpp-httplib's default SO_REUSEPORT, which would let a second
-  // server bind the same port and silently take half of the connections.
-  // SO_REUSEADDR still lets a restarted witness listen while connections of
-  // the previous one linger in TIME_WAIT.
-  server.set_socket_options([listener = listener.get()](int socket) {
-    const int yes = 1;
-    setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-    listener->socket = socket;
-  });
-  // Every request but an add-checkpoint POST is answered here, before
-  // cpp-httplib would read a body or match its handler regexes (std::regex
-  // recurses once per character and can overflow the stack on long paths).
-  server.set_pre_routing_handler(
-      [context](const httplib::Request& request, httplib::Response& response) {
-        bool handled = true;
-        AnswerOrFail(response, [&] {
-          std::optional<Reply> reply =
-              Route(*context, request.method, request.target);
-          if (!reply.has_value()) {
-            handled = false;
-            return;
-          }
-          SetResponse(*std::move(reply), response);
-        });
-        return handled ? httplib::Server::HandlerResponse::Handled
-                       : httplib::Server::HandlerResponse::Unhandled;
-      });
-  // Reached only for the exact add-checkpoint path (see Route), whose
-  // characters need no escaping in a regex but '.'.
-  server.Post(
-      absl::StrReplaceAll(context->add_checkpoint_path, {{".", "\\."}}),
-      [context](const httplib::Request& request, httplib::Response& response) {
-        AddCheckpoint(*context, request, response);
-      });
-  // Runs for every response, also those cpp-httplib writes itself (400 for
-  // an unparsable request, 413, 414).
-  server.set_post_routing_handler(
-      [](const httplib::Request&, httplib::Response& response) {
-        if (!response.has_header("Cache-Control")) {
-          response.set_header("Cache-Control", kDefaultCacheControl);
-        }
-      });
-
-  const int bound_port =
-      options.port == 0
-          ? server.bind_to_any_port(options.host)
-          : (server.bind_to_port(options.host, options.port) ? options.port
-                                                             : -1);
-  if (bound_port < 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot listen for HTTP on ", options.host, ":", options.port));
-  }
-  // cpp-httplib listens with a backlog of 5; Linux lets listen() on a
-  // listening socket raise it. Should that fail, the server still works,
-  // with the small backlog.
-  listen(listener->socket, kListenBacklog);
-  listener->thread = std::thread([listener = listener.get()] {
-    listener->server.listen_after_bind();
-    listener->stopped = true;
-  });
-  // cpp-httplib marks the server running only once the thread has entered
-  // its accept loop, and stop() before that does nothing, which would leave
-  // Shutdown waiting forever. So Start returns only once it runs.
-  while (!server.is_running() && !listener->stopped) {
-    absl::SleepFor(absl::Milliseconds(1));
-  }
-  if (listener->stopped) {
-    listener->thread.join();
-    return absl::UnavailableError(
-        absl::StrCat("HTTP server on ", options.host, ":", bound_port,
-                     " stopped as soon as it started"));
-  }
-  return absl::WrapUnique(new HttpServer(bound_port, std::move(listener)));
+  http::BoundedServerOptions bounded;
+  bounded.host = options.host;
+  bounded.port = options.port;
+  bounded.max_body_bytes = kMaxRequestBytes;
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<http::BoundedServer> server,
+      http::BoundedServer::Start(bounded, [&](httplib::Server& server) {
+        // Every request but an add-checkpoint POST is answered here, before
+        // cpp-httplib would read a body or match its handler regexes
+        // (std::regex recurses once per character and can overflow the
+        // stack on long paths).
+        server.set_pre_routing_handler(
+            [context](const httplib::Request& request,
+                      httplib::Response& response) {
+              bool handled = true;
+              http::AnswerOrFail(response, [&] {
+                std::optional<Reply> reply =
+                    Route(*context, request.method, request.target);
+                if (!reply.has_value()) {
+                  handled = false;
+                  return;
+                }
+                SetResponse(*std::move(reply), response);
+              });
+              return handled ? httplib::Server::HandlerResponse::Handled
+                             : httplib::Server::HandlerResponse::Unhandled;
+            });
+        // Reached only for the exact add-checkpoint path (see Route), whose
+        // characters need no escaping in a regex but '.'.
+        server.Post(
+            absl::StrReplaceAll(context->add_checkpoint_path, {{".", "\\."}}),
+            [context](const httplib::Request& request,
+                      httplib::Response& response) {
+              AddCheckpoint(*context, request, response);
+            });
+      }));
+  return absl::WrapUnique(new HttpServer(std::move(server)));
 }
 
-HttpServer::HttpServer(int port, std::unique_ptr<Listener> listener)
-    : port_(port), listener_(std::move(listener)) {}
+HttpServer::HttpServer(std::unique_ptr<http::BoundedServer> server)
+    : server_(std::move(server)) {}
 
 HttpServer::~HttpServer() { Shutdown(); }
 
-void HttpServer::Shutdown() {
-  absl::MutexLock lock(&mu_);
-  if (listener_ == nullptr) return;
-  listener_->server.stop();
-  listener_->thread.join();
-  listener_.reset();
-}
+void HttpServer::Shutdown() { server_->Shutdown(); }
 
 }  // namespace refsum::witness

@@ -18,7 +18,8 @@
 // carries evidence of log misbehaviour (see AddCheckpointResponse::evidence),
 // with the request, and every internal error.
 //
-// Limits, so that slow or malicious clients cannot hold the server:
+// Limits, so that slow or malicious clients cannot hold the server (those
+// of http/bounded_server.h, with its defaults):
 //   - 16 worker threads; at most 64 accepted connections wait for one, then
 //     further clients wait in the kernel's listen backlog (256).
 //   - 5 s for a request's first byte, 5 s read and write timeouts on every
@@ -39,9 +40,8 @@
 #include <memory>
 #include <string>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "http/bounded_server.h"
 #include "witness/cosigner.h"
 
 namespace refsum::witness {
@@ -83,7 +83,7 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   // The port the server listens on. Thread-safe.
-  int port() const { return port_; }
+  int port() const { return server_->port(); }
 
   // Stops accepting connections, finishes the requests already accepted
   // (each bounded by the timeouts above) and joins every thread. Idempotent
@@ -91,16 +91,9 @@ class HttpServer {
   void Shutdown();
 
  private:
-  // The cpp-httplib server and its listening thread, defined in
-  // http_server.cc so that this header does not pull in httplib.h.
-  struct Listener;
+  explicit HttpServer(std::unique_ptr<http::BoundedServer> server);
 
-  HttpServer(int port, std::unique_ptr<Listener> listener);
-
-  const int port_;
-  absl::Mutex mu_;
-  // Null once shut down.
-  std::unique_ptr<Listener> listener_ ABSL_GUARDED_BY(mu_);
+  const std::unique_ptr<http::BoundedServer> server_;
 };
 
 }  // namespace refsum::witness

@@ -16,15 +16,16 @@
 #include "crypto/keys.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tlog/witness_protocol.h"
 #include "witness/config.h"
 #include "witness/cosigner.h"
-#include "witness/protocol.h"
 
 namespace refsum::witness {
 namespace {
 
 using ::refsum::client::testing::NewTempDir;
 using ::refsum::client::testing::TestLog;
+using ::refsum::tlog::FormatAddCheckpointRequest;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 

@@ -620,6 +620,8 @@ absl::StatusOr<RebuildOutcome> Rebuilder::Rebuild(
                   result.Describe(run.limits), log_tail, {});
   }
 
+  // From here on the build's directories are only read as untrusted data:
+  // nothing runs in /src again (the build may have rewritten its .git).
   const Comparison comparison = Compare(claim.claim, run.out_dir);
   if (comparison.rebuilt_subjects.empty()) {
     return finish(statement::Verdict::kFailed, &comparison,

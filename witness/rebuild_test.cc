@@ -99,7 +99,9 @@ class RebuildTest : public ::testing::Test {
     absl::StatusOr<crypto::DsseEnvelope> decoded =
         crypto::DecodeDsseJson(outcome.envelope_json);
     EXPECT_TRUE(decoded.ok());
-    if (decoded.ok()) EXPECT_EQ(*decoded, outcome.envelope);
+    if (decoded.ok()) {
+      EXPECT_EQ(*decoded, outcome.envelope);
+    }
     absl::StatusOr<statement::RebuildAttestation> attestation =
         statement::ParseRebuildAttestation(outcome.envelope.payload);
     EXPECT_TRUE(attestation.ok()) << attestation.status();

@@ -253,13 +253,18 @@ absl::StatusOr<SandboxResult> Sandbox::Run(const SandboxRun& run) const {
                                        S_ISDIR(st.st_mode)),
                              input.sandbox_path});
   }
-  argv.insert(
-      argv.end(),
-      {"--remount-ro", "/",        "--chdir",  "/src",
-       "--clearenv",   "--setenv", "PATH",     "/usr/local/bin:/usr/bin:/bin",
-       "--setenv",     "HOME",     "/tmp",     "--setenv",
-       "LANG",         "C.UTF-8",  "--setenv", "TZ",
-       "UTC",          "--setenv", "USER",     kBuildUser});
+  argv.insert(argv.end(),
+              {"--remount-ro", "/", "--chdir", "/src", "--clearenv"});
+  const std::pair<const char*, const char*> fixed_env[] = {
+      {"PATH", "/usr/local/bin:/usr/bin:/bin"},
+      {"HOME", "/tmp"},
+      {"LANG", "C.UTF-8"},
+      {"TZ", "UTC"},
+      {"USER", kBuildUser},
+  };
+  for (const auto& [name, value] : fixed_env) {
+    argv.insert(argv.end(), {"--setenv", name, value});
+  }
   for (const auto& [name, value] : run.env) {
     argv.insert(argv.end(), {"--setenv", name, value});
   }

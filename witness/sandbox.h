@@ -17,7 +17,8 @@
 //   /in/...                      SandboxRun::inputs, read-only
 //   /tmp, /var/tmp, /dev/shm     fresh tmpfs, each at most memory_bytes
 //   /proc, /dev                  a procfs of its own pid namespace; null,
-//                                zero, full, random, urandom, tty
+//                                zero, full, random, urandom, tty (/dev
+//                                is read-only but for /dev/shm)
 // Everything else, and in particular the witness's state directory with its
 // keys, the git cache and other builds, is absent: the root is an empty
 // tmpfs, made read-only once the mounts are in place. There is no network

@@ -88,8 +88,9 @@ struct ChildPlan {
 
   sigset_t empty;
   sigemptyset(&empty);
-  if (sigprocmask(SIG_SETMASK, &empty, nullptr) != 0)
+  if (sigprocmask(SIG_SETMASK, &empty, nullptr) != 0) {
     ReportErrnoAndExit(error_fd);
+  }
   // Ignored signals stay ignored across exec; the program gets defaults.
   struct sigaction default_action;
   memset(&default_action, 0, sizeof(default_action));
@@ -130,8 +131,9 @@ struct ChildPlan {
   // of every thread of the parent, which do not exist here.
   if (plan.set_gid) {
     if (syscall(SYS_setgroups, 0, nullptr) != 0) ReportErrnoAndExit(error_fd);
-    if (syscall(SYS_setresgid, plan.gid, plan.gid, plan.gid) != 0)
+    if (syscall(SYS_setresgid, plan.gid, plan.gid, plan.gid) != 0) {
       ReportErrnoAndExit(error_fd);
+    }
   }
   if (plan.set_uid &&
       syscall(SYS_setresuid, plan.uid, plan.uid, plan.uid) != 0) {

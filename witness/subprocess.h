@@ -42,8 +42,9 @@ struct SubprocessOptions {
   std::vector<std::string> env;
   // The working directory; empty keeps the witness's.
   std::string cwd;
-  // Descriptors the child receives as 3, 4, ... in this order (the caller
-  // keeps and closes its own). Everything else above 2 is closed.
+  // At most 64 descriptors the child receives as 3, 4, ... in this order
+  // (the caller keeps and closes its own). Everything else above 2 is
+  // closed.
   std::vector<int> pass_fds;
   // After this long the process group is killed and the result says
   // timed_out.

@@ -1,17 +1,20 @@
-#include "witness/protocol.h"
+#include "tlog/witness_protocol.h"
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "client/testing.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tlog/merkle.h"
 #include "tlog/merkle_testing.h"
 
-namespace refsum::witness {
+namespace refsum::tlog {
 namespace {
 
 using ::testing::HasSubstr;
@@ -41,34 +44,36 @@ constexpr char kNote[] =
     "Az3grlgtzPICa5OS8npVmf1Myq/5IZniMp+ZJurmRDeOoRDe4URYN7u5/"
     "Zhcyv2q1gGzGku9nTo+zyWE+xeMcTOAYQ8=\n";
 
-TEST(ProtocolTest, ParsesTheSpecExample) {
-  ASSERT_OK_AND_ASSIGN(const AddCheckpointRequest request,
-                       ParseAddCheckpointRequest(kSpecExample));
-  EXPECT_EQ(request.old_size, 20852014u);
-  ASSERT_EQ(request.proof.size(), 4u);
-  EXPECT_EQ(request.checkpoint, kNote);
-  EXPECT_EQ(FormatAddCheckpointRequest(request), kSpecExample);
+TEST(WitnessProtocolTest, ParsesTheSpecExample) {
+  const absl::StatusOr<AddCheckpointRequest> request =
+      ParseAddCheckpointRequest(kSpecExample);
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->old_size, 20852014u);
+  ASSERT_EQ(request->proof.size(), 4u);
+  EXPECT_EQ(request->checkpoint, kNote);
+  EXPECT_EQ(FormatAddCheckpointRequest(*request), kSpecExample);
 }
 
-TEST(ProtocolTest, RoundTrips) {
-  const std::vector<tlog::Hash> hashes = tlog::testing::MakeLeafHashes(63);
+TEST(WitnessProtocolTest, RoundTrips) {
+  const std::vector<Hash> hashes = tlog::testing::MakeLeafHashes(63);
   for (const size_t count : {size_t{0}, size_t{1}, size_t{63}}) {
     AddCheckpointRequest request;
     request.old_size = count == 0 ? 0 : 18446744073709551615u;
     request.proof.assign(hashes.begin(), hashes.begin() + count);
     request.checkpoint = kNote;
     const std::string body = FormatAddCheckpointRequest(request);
-    ASSERT_OK_AND_ASSIGN(const AddCheckpointRequest parsed,
-                         ParseAddCheckpointRequest(body));
-    EXPECT_EQ(parsed.old_size, request.old_size);
-    EXPECT_EQ(parsed.proof, request.proof);
-    EXPECT_EQ(parsed.checkpoint, request.checkpoint);
+    const absl::StatusOr<AddCheckpointRequest> parsed =
+        ParseAddCheckpointRequest(body);
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    EXPECT_EQ(parsed->old_size, request.old_size);
+    EXPECT_EQ(parsed->proof, request.proof);
+    EXPECT_EQ(parsed->checkpoint, request.checkpoint);
   }
   EXPECT_EQ(FormatAddCheckpointRequest({0, {}, kNote}),
             absl::StrCat("old 0\n\n", kNote));
 }
 
-TEST(ProtocolTest, RejectsMalformedRequests) {
+TEST(WitnessProtocolTest, RejectsMalformedRequests) {
   const std::string hash = "PlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw=\n";
   std::string too_long_proof = "old 1\n";
   for (int i = 0; i < 64; ++i) too_long_proof += hash;
@@ -103,15 +108,16 @@ TEST(ProtocolTest, RejectsMalformedRequests) {
   }
 }
 
-TEST(ProtocolTest, TlogSize) {
+TEST(WitnessProtocolTest, TlogSize) {
   EXPECT_EQ(FormatTlogSize(0), "0\n");
   EXPECT_EQ(FormatTlogSize(20852014), "20852014\n");
-  ASSERT_OK_AND_ASSIGN(const uint64_t size, ParseTlogSize("20852014\n"));
-  EXPECT_EQ(size, 20852014u);
+  const absl::StatusOr<uint64_t> size = ParseTlogSize("20852014\n");
+  ASSERT_TRUE(size.ok()) << size.status();
+  EXPECT_EQ(*size, 20852014u);
   for (const char* bad : {"", "5", "05\n", "5\n\n", " 5\n", "-1\n", "x\n"}) {
     EXPECT_FALSE(ParseTlogSize(bad).ok()) << bad;
   }
 }
 
 }  // namespace
-}  // namespace refsum::witness
+}  // namespace refsum::tlog

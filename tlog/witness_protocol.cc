@@ -1,4 +1,4 @@
-#include "witness/protocol.h"
+#include "tlog/witness_protocol.h"
 
 #include <utility>
 
@@ -10,7 +10,7 @@
 #include "tlog/checkpoint.h"
 #include "tlog/decimal.h"
 
-namespace refsum::witness {
+namespace refsum::tlog {
 namespace {
 
 constexpr absl::string_view kOldPrefix = "old ";
@@ -33,8 +33,8 @@ absl::StatusOr<absl::string_view> ConsumeLine(absl::string_view* rest,
 
 std::string FormatAddCheckpointRequest(const AddCheckpointRequest& request) {
   std::string body = absl::StrCat(kOldPrefix, request.old_size, "\n");
-  for (const tlog::Hash& hash : request.proof) {
-    absl::StrAppend(&body, tlog::FormatBase64Hash(hash), "\n");
+  for (const Hash& hash : request.proof) {
+    absl::StrAppend(&body, FormatBase64Hash(hash), "\n");
   }
   absl::StrAppend(&body, "\n", request.checkpoint);
   return body;
@@ -50,9 +50,9 @@ absl::StatusOr<AddCheckpointRequest> ParseAddCheckpointRequest(
     return absl::InvalidArgumentError(
         "the request does not start with an \"old <size>\" line");
   }
-  ASSIGN_OR_RETURN(request.old_size,
-                   tlog::ParseCanonicalDecimal(
-                       old_line.substr(kOldPrefix.size()), "old size"));
+  ASSIGN_OR_RETURN(
+      request.old_size,
+      ParseCanonicalDecimal(old_line.substr(kOldPrefix.size()), "old size"));
   for (;;) {
     ASSIGN_OR_RETURN(const absl::string_view line,
                      ConsumeLine(&rest, "consistency proof"));
@@ -61,8 +61,8 @@ absl::StatusOr<AddCheckpointRequest> ParseAddCheckpointRequest(
       return absl::InvalidArgumentError(absl::StrCat(
           "more than ", kMaxProofLines, " consistency proof lines"));
     }
-    ASSIGN_OR_RETURN(tlog::Hash hash,
-                     tlog::ParseBase64Hash(line, "consistency proof line"));
+    ASSIGN_OR_RETURN(Hash hash,
+                     ParseBase64Hash(line, "consistency proof line"));
     request.proof.push_back(hash);
   }
   if (rest.empty()) {
@@ -79,7 +79,7 @@ absl::StatusOr<uint64_t> ParseTlogSize(absl::string_view body) {
     return absl::InvalidArgumentError(
         "the tree size does not end in a newline");
   }
-  return tlog::ParseCanonicalDecimal(body, "tree size");
+  return ParseCanonicalDecimal(body, "tree size");
 }
 
-}  // namespace refsum::witness
+}  // namespace refsum::tlog

@@ -11,11 +11,13 @@
 //
 //   — example.com/behind-the-sofa Az3grlgtzPICa5OS8np...
 //
-// This file only formats and parses; witness/cosigner.h decides what a
-// request means. All functions are thread-safe.
+// This file only formats and parses: the log's pusher (log/witness_pusher.h)
+// writes requests and reads 409 answers, the witness (witness/cosigner.h)
+// reads requests, decides what they mean and writes the answers. All
+// functions are thread-safe.
 
-#ifndef REFSUM_WITNESS_PROTOCOL_H_
-#define REFSUM_WITNESS_PROTOCOL_H_
+#ifndef REFSUM_TLOG_WITNESS_PROTOCOL_H_
+#define REFSUM_TLOG_WITNESS_PROTOCOL_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -26,7 +28,7 @@
 #include "absl/strings/string_view.h"
 #include "tlog/merkle.h"
 
-namespace refsum::witness {
+namespace refsum::tlog {
 
 // The path of the call, after the witness's submission prefix.
 inline constexpr char kAddCheckpointPath[] = "/add-checkpoint";
@@ -41,7 +43,7 @@ struct AddCheckpointRequest {
   // The size of the checkpoint the proof starts from.
   uint64_t old_size = 0;
   // The RFC 6962 consistency proof from old_size to the checkpoint's size.
-  std::vector<tlog::Hash> proof;
+  std::vector<Hash> proof;
   // The signed checkpoint note, not verified by parsing.
   std::string checkpoint;
 };
@@ -65,6 +67,6 @@ std::string FormatTlogSize(uint64_t size);
 // anything else.
 absl::StatusOr<uint64_t> ParseTlogSize(absl::string_view body);
 
-}  // namespace refsum::witness
+}  // namespace refsum::tlog
 
-#endif  // REFSUM_WITNESS_PROTOCOL_H_
+#endif  // REFSUM_TLOG_WITNESS_PROTOCOL_H_

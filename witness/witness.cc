@@ -41,6 +41,13 @@ absl::StatusOr<std::unique_ptr<Witness>> Witness::Start(WitnessConfig config) {
     absl::MutexLock lock(&witness->mu_);
     witness->http_ = std::move(http);
   }
+  // Started last: it needs the report URL, known once the port is bound.
+  ASSIGN_OR_RETURN(std::unique_ptr<RebuildPipeline> rebuild,
+                   RebuildPipeline::Start(witness->config_,
+                                          witness->rebuild_key_,
+                                          witness->report_url_));
+  absl::MutexLock lock(&witness->mu_);
+  witness->rebuild_ = std::move(rebuild);
   return witness;
 }
 
@@ -54,6 +61,12 @@ Witness::~Witness() { Shutdown(); }
 
 void Witness::Shutdown() {
   absl::MutexLock lock(&mu_);
+  // The pipeline stops first so that it never writes a report that the
+  // HTTP server no longer serves.
+  if (rebuild_ != nullptr) {
+    rebuild_->Shutdown();
+    rebuild_.reset();
+  }
   if (http_ == nullptr) return;
   http_->Shutdown();
   http_.reset();

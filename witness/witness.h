@@ -23,6 +23,7 @@
 #include "crypto/keys.h"
 #include "witness/config.h"
 #include "witness/cosigner.h"
+#include "witness/follower.h"
 #include "witness/http_server.h"
 
 namespace refsum::witness {
@@ -33,7 +34,8 @@ class Witness {
   // ReadPrivateKeyFile's errors for a key (FailedPrecondition when it is
   // readable by others, NotFound when missing), InvalidArgument when both
   // paths hold the same key or the cosign key is not Ed25519,
-  // Cosigner::Create's and HttpServer::Start's errors.
+  // Cosigner::Create's, HttpServer::Start's and RebuildPipeline::Start's
+  // errors (FailedPrecondition when the sandbox does not work on this host).
   static absl::StatusOr<std::unique_ptr<Witness>> Start(WitnessConfig config);
 
   // Shuts down (see Shutdown).
@@ -72,6 +74,7 @@ class Witness {
   absl::Mutex mu_;
   // Null once shut down.
   std::unique_ptr<HttpServer> http_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<RebuildPipeline> rebuild_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace refsum::witness

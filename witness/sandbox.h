@@ -37,17 +37,19 @@
 //     build with it.
 //   - memory: RLIMIT_AS of memory_bytes on every process of the build, and
 //     the same size for each tmpfs (tmpfs pages are not address space).
-//     cgroups are not used: this requires no delegated cgroup hierarchy, and
-//     the witness host here offers none (cgroup v1). A build of N processes
-//     can therefore use up to N times the limit; max_processes bounds N.
+//     cgroups are not used: they need a writable (delegated) hierarchy,
+//     which a witness running as an ordinary user seldom has, while rlimits
+//     work everywhere. A build of N processes can therefore use up to N
+//     times the limit; max_processes bounds N.
 //   - processes: RLIMIT_NPROC of max_processes, set inside the build's own
 //     user namespace, where the kernel counts only the build's tasks
 //     (threads included). The kernel does not apply RLIMIT_NPROC to uid 0,
 //     so a witness running as root runs bubblewrap as build_uid:build_gid
 //     instead; the directories it binds are handed to that user first and
 //     mounted, for bubblewrap only, where build_uid can reach them (see
-//     SandboxOptions::staging_dir), so that build_uid needs no access to
-//     the paths above them, such as the witness's state directory.
+//     SandboxOptions::staging_dir; this needs CAP_SYS_ADMIN, which root
+//     has), so that build_uid needs no access to the paths above them, such
+//     as the witness's state directory.
 //   - output: the size of /out is measured after the run (files and links,
 //     each inode once); more than output_bytes fails the run. During the
 //     run /src and /out live on the host's file system, so disk use is

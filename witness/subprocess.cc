@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -72,12 +73,30 @@ struct ChildPlan {
   int fd_limit;
   const char* staging_dir;  // null: none
   const StagedBind* staged;
+  // One buffer per staged bind for the path it is mounted from.
+  std::array<char, 32>* staged_sources;
   int staged_count;
   bool set_gid;
   gid_t gid;
   bool set_uid;
   uid_t uid;
 };
+
+// Writes "/proc/self/fd/<fd>" into `out` (at least 32 bytes) without
+// allocating, for use between fork and exec.
+void FormatProcFdPath(int fd, char* out) {
+  static constexpr char kPrefix[] = "/proc/self/fd/";
+  char digits[12];
+  int count = 0;
+  do {
+    digits[count++] = static_cast<char>('0' + fd % 10);
+    fd /= 10;
+  } while (fd > 0);
+  size_t length = 0;
+  for (const char* c = kPrefix; *c != '\0'; ++c) out[length++] = *c;
+  while (count > 0) out[length++] = digits[--count];
+  out[length] = '\0';
+}
 
 [[noreturn]] void RunChild(const ChildPlan& plan) {
   const int error_fd_low = plan.error_fd;
@@ -104,8 +123,21 @@ struct ChildPlan {
   if (plan.staging_dir != nullptr) {
     // MS_PRIVATE first, so that none of these mounts propagates back.
     if (unshare(CLONE_NEWNS) != 0 ||
-        mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
-        mount("tmpfs", plan.staging_dir, "tmpfs",
+        mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+      ReportErrnoAndExit(error_fd);
+    }
+    // The sources are opened before the tmpfs covers staging_dir, which may
+    // be an ancestor of a source (a state directory under /tmp); they are
+    // then bound through /proc/self/fd, which still names the covered
+    // directories. Opened here, in the new namespace, because a bind mount
+    // must come from the caller's own mount namespace.
+    for (int i = 0; i < plan.staged_count; ++i) {
+      const int fd =
+          open(plan.staged[i].source.c_str(), O_PATH | O_CLOEXEC);
+      if (fd < 0) ReportErrnoAndExit(error_fd);
+      FormatProcFdPath(fd, plan.staged_sources[i].data());
+    }
+    if (mount("tmpfs", plan.staging_dir, "tmpfs",
               MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k") != 0) {
       ReportErrnoAndExit(error_fd);
     }
@@ -121,7 +153,7 @@ struct ChildPlan {
         if (created < 0) ReportErrnoAndExit(error_fd);
         close(created);
       }
-      if (mount(bind.source.c_str(), bind.target.c_str(), nullptr,
+      if (mount(plan.staged_sources[i].data(), bind.target.c_str(), nullptr,
                 MS_BIND | MS_REC, nullptr) != 0) {
         ReportErrnoAndExit(error_fd);
       }
@@ -307,6 +339,8 @@ absl::StatusOr<SubprocessResult> RunSubprocess(
   UniqueFd error_read(error_pipe[0]);
   UniqueFd error_write(error_pipe[1]);
 
+  std::vector<std::array<char, 32>> staged_sources(
+      options.staged_binds.size());
   const ChildPlan plan{
       argv[0],
       argv.data(),
@@ -320,6 +354,7 @@ absl::StatusOr<SubprocessResult> RunSubprocess(
       fd_limit,
       options.staging_dir.empty() ? nullptr : options.staging_dir.c_str(),
       options.staged_binds.data(),
+      staged_sources.data(),
       static_cast<int>(options.staged_binds.size()),
       options.gid.has_value(),
       options.gid.value_or(0),

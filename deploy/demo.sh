@@ -4,11 +4,9 @@
 #
 # usage: deploy/demo.sh [--dir DIR] [--keep]
 #
-#   --dir DIR  work in DIR (default /tmp/refsum-demo; as root
-#              /var/tmp/refsum-demo, because a root witness mounts its own
-#              tmpfs over /tmp to stage rebuilds and so cannot keep its state
-#              there). A directory this script made before is stopped and
-#              emptied first; any other non-empty directory is refused.
+#   --dir DIR  work in DIR (default /tmp/refsum-demo). A directory this
+#              script made before is stopped and emptied first; any other
+#              non-empty directory is refused.
 #   --keep     leave the log and the witnesses running at the end and print
 #              how to stop them.
 #
@@ -19,10 +17,9 @@
 # Exits non-zero as soon as a step does not show what it should.
 set -euo pipefail
 
-usage() { sed -n '5,19s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '5,17s/^# \{0,1\}//p' "$0"; }
 
 dir=/tmp/refsum-demo
-((EUID != 0)) || dir=/var/tmp/refsum-demo
 keep=0
 while (($#)); do
   case "$1" in
@@ -95,9 +92,6 @@ if [[ -e "$dir" ]]; then
 fi
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd -P)
-if ((EUID == 0)) && [[ "$dir/" == /tmp/* ]]; then
-  fail "as root the witnesses cannot keep their state under /tmp (they stage rebuilds on a tmpfs mounted there); give --dir elsewhere, e.g. /var/tmp/refsum-demo"
-fi
 touch "$dir/$marker"
 mkdir -p "$dir/logs" "$dir/keys" "$dir/vendor" "$dir/verifier" "$dir/reports"
 : > "$dir/pids"

@@ -21,12 +21,11 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "base/command_line.h"
+#include "base/daemon.h"
 #include "base/file.h"
 #include "base/status_macros.h"
 #include "crypto/keys.h"
@@ -185,23 +184,6 @@ absl::Status WriteReadyFile(const std::string& path, int grpc_port,
   return WriteFileAtomically(path, json + "\n", 0644);
 }
 
-// Blocks SIGTERM and SIGINT in this thread and every thread it starts, so
-// that WaitForTermination alone receives them.
-sigset_t BlockTerminationSignals() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  return signals;
-}
-
-int WaitForTermination(const sigset_t& signals) {
-  int signal_number = 0;
-  sigwait(&signals, &signal_number);
-  return signal_number;
-}
-
 absl::Status Serve() {
   const sigset_t termination = BlockTerminationSignals();
   const std::string origin = absl::GetFlag(FLAGS_origin);
@@ -322,25 +304,7 @@ absl::Status Serve() {
 }  // namespace refsum::log
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(refsum::log::kUsage);
-  absl::StatusOr<std::vector<std::string>> args =
-      refsum::ParseCommandLine(argc, argv);
-  if (!args.ok()) {
-    std::fprintf(stderr, "refsum-log: %s\nusage:\n%s\n",
-                 std::string(args.status().message()).c_str(),
-                 refsum::log::kUsage);
-    return 2;
-  }
-  if (args->size() != 2 || ((*args)[1] != "keygen" && (*args)[1] != "serve")) {
-    std::fprintf(stderr, "usage:\n%s\n", refsum::log::kUsage);
-    return 2;
-  }
-  const absl::Status status = (*args)[1] == "keygen" ? refsum::log::Keygen()
-                                                     : refsum::log::Serve();
-  if (!status.ok()) {
-    std::fprintf(stderr, "refsum-log: %s\n",
-                 std::string(status.message()).c_str());
-    return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
-  }
-  return 0;
+  return refsum::RunSubcommands(
+      argc, argv, "refsum-log", refsum::log::kUsage,
+      {{"keygen", refsum::log::Keygen}, {"serve", refsum::log::Serve}});
 }

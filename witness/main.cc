@@ -23,10 +23,9 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "base/command_line.h"
+#include "base/daemon.h"
 #include "base/file.h"
 #include "base/status_macros.h"
 #include "crypto/keys.h"
@@ -112,23 +111,6 @@ absl::Status WriteReadyFile(const std::string& path, const HostPort& http) {
   return WriteFileAtomically(path, json + "\n", 0644);
 }
 
-// Blocks SIGTERM and SIGINT in this thread and every thread it starts, so
-// that WaitForTermination alone receives them.
-sigset_t BlockTerminationSignals() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  return signals;
-}
-
-int WaitForTermination(const sigset_t& signals) {
-  int signal_number = 0;
-  sigwait(&signals, &signal_number);
-  return signal_number;
-}
-
 absl::Status Serve() {
   const sigset_t termination = BlockTerminationSignals();
   const std::string config_path = absl::GetFlag(FLAGS_config);
@@ -157,25 +139,7 @@ absl::Status Serve() {
 }  // namespace refsum::witness
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(refsum::witness::kUsage);
-  absl::StatusOr<std::vector<std::string>> args =
-      refsum::ParseCommandLine(argc, argv);
-  if (!args.ok()) {
-    std::fprintf(stderr, "refsum-witness: %s\nusage:\n%s\n",
-                 std::string(args.status().message()).c_str(),
-                 refsum::witness::kUsage);
-    return 2;
-  }
-  if (args->size() != 2 || ((*args)[1] != "keygen" && (*args)[1] != "serve")) {
-    std::fprintf(stderr, "usage:\n%s\n", refsum::witness::kUsage);
-    return 2;
-  }
-  const absl::Status status = (*args)[1] == "keygen" ? refsum::witness::Keygen()
-                                                     : refsum::witness::Serve();
-  if (!status.ok()) {
-    std::fprintf(stderr, "refsum-witness: %s\n",
-                 std::string(status.message()).c_str());
-    return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
-  }
-  return 0;
+  return refsum::RunSubcommands(
+      argc, argv, "refsum-witness", refsum::witness::kUsage,
+      {{"keygen", refsum::witness::Keygen}, {"serve", refsum::witness::Serve}});
 }

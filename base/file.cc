@@ -63,12 +63,6 @@ absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
   return absl::OkStatus();
 }
 
-std::string DirectoryOf(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
 
 absl::Status SyncDirectory(const std::string& dir) {
   const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -123,6 +117,20 @@ absl::Status WriteFileAtomically(const std::string& path,
     return status;
   }
   return SyncDirectory(DirectoryOf(path));
+}
+
+std::string DirectoryOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+std::string ResolvePath(const std::string& base_dir, absl::string_view path) {
+  if ((!path.empty() && path[0] == '/') || base_dir == ".") {
+    return std::string(path);
+  }
+  return absl::StrCat(base_dir, "/", path);
 }
 
 absl::Status MakeDirectories(const std::string& path, mode_t mode) {

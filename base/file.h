@@ -30,6 +30,15 @@ absl::Status WriteFileAtomically(const std::string& path,
 absl::StatusOr<std::string> ReadFile(const std::string& path,
                                      size_t max_size = 16 << 20);
 
+// Returns the directory part of `path`: "." when it has none, "/" for a
+// file in the root.
+std::string DirectoryOf(const std::string& path);
+
+// Returns `path` unchanged when it is absolute or `base_dir` is ".", else
+// joined to `base_dir`:
+// how configuration files name the key and PEM files beside them.
+std::string ResolvePath(const std::string& base_dir, absl::string_view path);
+
 // Creates directory `path` and any missing parents with permissions `mode`
 // (like mkdir -p). Existing directories are left as they are. Returns the
 // errno-derived status naming the directory that could not be made.

@@ -84,5 +84,14 @@ TEST(FileTest, MakeDirectoriesCreatesMissingParents) {
   EXPECT_FALSE(MakeDirectories(dir + "/file/below", 0700).ok());
 }
 
+TEST(FileTest, PathsResolveAgainstTheirBase) {
+  EXPECT_EQ(DirectoryOf("a/b/c.conf"), "a/b");
+  EXPECT_EQ(DirectoryOf("c.conf"), ".");
+  EXPECT_EQ(DirectoryOf("/c.conf"), "/");
+  EXPECT_EQ(ResolvePath("a/b", "keys/k"), "a/b/keys/k");
+  EXPECT_EQ(ResolvePath("a/b", "/etc/k"), "/etc/k");
+  EXPECT_EQ(ResolvePath(".", "keys/k"), "keys/k");
+}
+
 }  // namespace
 }  // namespace refsum

@@ -22,11 +22,6 @@ struct PolicyLines {
   OnMismatch on_mismatch = OnMismatch::kReject;
 };
 
-std::string DirectoryOf(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? "." : path.substr(0, slash);
-}
-
 // A key given inline as base64 DER SubjectPublicKeyInfo, or else as the path
 // of a PEM file.
 absl::StatusOr<crypto::PublicKey> ReadSignerKey(absl::string_view key,
@@ -39,9 +34,7 @@ absl::StatusOr<crypto::PublicKey> ReadSignerKey(absl::string_view key,
       return inline_key;
     }
   }
-  std::string path(key);
-  if (path.empty() || path[0] != '/') path = base_dir + "/" + path;
-  return crypto::ReadPublicKeyFile(path);
+  return crypto::ReadPublicKeyFile(ResolvePath(base_dir, key));
 }
 
 absl::Status CheckArgCount(const tlog::PolicyLine& line, size_t want) {

@@ -15,6 +15,7 @@
 #include "crypto/signer.h"
 #include "encoding/hex.h"
 #include "statement/attestation.h"
+#include "statement/digest.h"
 #include "statement/in_toto.h"
 #include "tlog/policy.h"
 #include "tlog/proof.h"
@@ -34,14 +35,6 @@ absl::Status InCheck(absl::string_view check, const absl::Status& status) {
 
 std::string HashHex(const tlog::Hash& hash) {
   return encoding::HexEncode(crypto::DigestBytes(hash));
-}
-
-absl::StatusOr<size_t> DigestLength(absl::string_view algorithm) {
-  if (algorithm == "sha256") return 32;
-  if (algorithm == "sha384") return 48;
-  if (algorithm == "sha512") return 64;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "digest algorithm \"", algorithm, "\" is not sha256, sha384 or sha512"));
 }
 
 // A logged entry whose inclusion proof and signature verified.
@@ -351,12 +344,8 @@ absl::StatusOr<Query> ParseValueQuery(absl::string_view text) {
   query.kind = Query::Kind::kReferenceValue;
   query.algorithm = std::string(text.substr(0, colon));
   query.hex = std::string(text.substr(colon + 1));
-  ASSIGN_OR_RETURN(size_t length, DigestLength(query.algorithm));
-  if (!encoding::IsLowerHex(query.hex, length)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "a ", query.algorithm, " digest is ", 2 * length,
-        " lowercase hex digits"));
-  }
+  RETURN_IF_ERROR(statement::ValidateDigest(
+      statement::Digest{query.algorithm, query.hex}, ""));
   return query;
 }
 

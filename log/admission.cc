@@ -21,11 +21,6 @@
 namespace refsum::log {
 namespace {
 
-std::string DirectoryOf(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? "." : path.substr(0, slash);
-}
-
 absl::Status LineError(const std::string& path, int line,
                        absl::string_view problem) {
   return absl::InvalidArgumentError(
@@ -92,9 +87,8 @@ absl::StatusOr<std::vector<KnownKey>> ReadKeysFile(const std::string& path) {
                        "expected \"vendor NAME PEMFILE\" or "
                        "\"rebuilder NAME PEMFILE\"");
     }
-    std::string pem_path(fields[2]);
-    if (pem_path[0] != '/') pem_path = DirectoryOf(path) + "/" + pem_path;
-    absl::StatusOr<crypto::PublicKey> key = crypto::ReadPublicKeyFile(pem_path);
+    absl::StatusOr<crypto::PublicKey> key =
+        crypto::ReadPublicKeyFile(ResolvePath(DirectoryOf(path), fields[2]));
     if (!key.ok()) return LineError(path, line_number, key.status().message());
     for (const KnownKey& earlier : keys) {
       if (earlier.keyid == key->keyid() || earlier.name == fields[1]) {

@@ -13,6 +13,7 @@
 #include "crypto/sha256.h"
 #include "encoding/hex.h"
 #include "statement/claim.h"
+#include "statement/digest.h"
 #include "tlog/bundle.h"
 #include "tlog/merkle.h"
 #include "tlog/proof.h"
@@ -90,22 +91,10 @@ absl::StatusOr<crypto::DsseEnvelope> DecodeSubmission(
   }
 }
 
-// Returns the byte length of a digest algorithm refsum accepts.
-absl::StatusOr<size_t> DigestLength(absl::string_view algorithm) {
-  if (algorithm == "sha256") return 32;
-  if (algorithm == "sha384") return 48;
-  if (algorithm == "sha512") return 64;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "digest algorithm \"", algorithm, "\" is not sha256, sha384 or sha512"));
-}
-
 absl::StatusOr<std::string> DigestBytesOf(absl::string_view algorithm,
                                           absl::string_view hex) {
-  ASSIGN_OR_RETURN(size_t length, DigestLength(algorithm));
-  if (!encoding::IsLowerHex(hex, length)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        algorithm, " digest must be ", 2 * length, " lowercase hex digits"));
-  }
+  RETURN_IF_ERROR(statement::ValidateDigest(
+      statement::Digest{std::string(algorithm), std::string(hex)}, ""));
   return encoding::HexDecode(hex);
 }
 

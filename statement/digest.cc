@@ -63,17 +63,6 @@ const Algorithm* FindAlgorithm(absl::string_view name) {
   return nullptr;
 }
 
-// `path` is the digest object's.
-absl::Status ValidateDigest(const Digest& digest, absl::string_view path) {
-  const std::string entry_path = JsonPathMember(path, digest.algorithm);
-  const Algorithm* algorithm = FindAlgorithm(digest.algorithm);
-  if (algorithm == nullptr) {
-    return JsonPathError(
-        entry_path,
-        "unsupported digest algorithm (expected sha256, sha384 or sha512)");
-  }
-  return CheckLowerHex(digest.hex, {algorithm->digest_bytes}, entry_path);
-}
 
 // Returns true when every character of `text` satisfies `allowed` and its
 // length is 1 to `max_bytes`.
@@ -281,6 +270,17 @@ JsonValue ReferenceValueToJson(const ReferenceValue& value) {
 }
 
 }  // namespace
+
+absl::Status ValidateDigest(const Digest& digest, absl::string_view path) {
+  const std::string entry_path = JsonPathMember(path, digest.algorithm);
+  const Algorithm* algorithm = FindAlgorithm(digest.algorithm);
+  if (algorithm == nullptr) {
+    return JsonPathError(
+        entry_path,
+        "unsupported digest algorithm (expected sha256, sha384 or sha512)");
+  }
+  return CheckLowerHex(digest.hex, {algorithm->digest_bytes}, entry_path);
+}
 
 absl::Status ValidateDigestSet(const DigestSet& digests,
                                absl::string_view path) {

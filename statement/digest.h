@@ -46,6 +46,11 @@ struct Digest {
   friend bool operator!=(const Digest& a, const Digest& b) { return !(a == b); }
 };
 
+// Checks that `digest` names sha256, sha384 or sha512 and holds lowercase
+// hex of that algorithm's length. Returns InvalidArgument naming
+// `<path>.<algorithm>` (just the algorithm when `path` is empty).
+absl::Status ValidateDigest(const Digest& digest, absl::string_view path);
+
 // Checks a digest set as refsum's ResourceDescriptors (subjects, reports)
 // carry it: a sha256 entry is required, every algorithm is sha256, sha384 or
 // sha512, and every value is lowercase hex of the algorithm's length. Errors

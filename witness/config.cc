@@ -174,12 +174,7 @@ class Parser {
                     const std::vector<absl::string_view>& args,
                     std::string* out) {
     RETURN_IF_ERROR(Expect(keyword, args.size(), 1, "PATH"));
-    const size_t slash = path_.rfind('/');
-    if (args[0][0] == '/' || slash == absl::string_view::npos) {
-      *out = std::string(args[0]);
-    } else {
-      *out = absl::StrCat(path_.substr(0, slash + 1), args[0]);
-    }
+    *out = ResolvePath(DirectoryOf(std::string(path_)), args[0]);
     return absl::OkStatus();
   }
 

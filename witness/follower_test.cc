@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -15,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "base/file.h"
 #include "client/log_client.h"
+#include "client/state.h"
 #include "crypto/dsse.h"
 #include "crypto/keys.h"
 #include "crypto/signer.h"
@@ -391,6 +393,86 @@ TEST_F(FollowerTest, GivesUpOnAnUnreachableRepositoryAfterRetries) {
                    std::string("https://witness.example/reports/").size()));
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_THAT(*report, ::testing::HasSubstr("gave up after 5 attempts"));
+}
+
+// The log the follower read is rolled back (its data directory restored
+// from an older copy, served with the same key), then grows a different
+// history: the same size with another root, then a larger tree that no
+// consistency proof connects. Each checkpoint is refused, naming the
+// attack; the follower's pinned checkpoint stays, and no claim of the
+// rewritten history is rebuilt.
+TEST_F(FollowerTest, RefusesARolledBackForkedOrUnprovableLog) {
+  const std::string log_dir = root_ + "/log";
+  const uint64_t first = LogClaim("first", ProjectKind::kReproducible);
+  // An older copy of the log, taken while it is down.
+  log_.reset();
+  ASSERT_EQ(system(absl::StrCat("cp -a ", log_dir, "/data ", root_,
+                                "/old-data")
+                       .c_str()),
+            0);
+  const auto restart_log = [&] {
+    log_ = std::make_unique<LogProcess>(log_dir, log_dir + "/log.key");
+    ASSERT_FALSE(log_->grpc_address().empty());
+    config_.logs[0].grpc_address = log_->grpc_address();
+  };
+  ASSERT_NO_FATAL_FAILURE(restart_log());
+  tlog::Checkpoint pinned;
+  {
+    absl::StatusOr<std::unique_ptr<RebuildPipeline>> pipeline =
+        RebuildPipeline::Start(config_, *rebuild_key_,
+                               "https://witness.example/reports/", options_);
+    ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+    ASSERT_TRUE(WaitFor([&] { return !Attestations(first).empty(); }));
+    ASSERT_TRUE(WaitUntilCaughtUp(**pipeline));
+    (*pipeline)->Shutdown();
+    absl::StatusOr<std::optional<client::StoredCheckpoint>> stored =
+        client::CheckpointStore(StateDir() + "/checkpoints").Load(kOrigin);
+    ASSERT_TRUE(stored.ok() && stored->has_value()) << stored.status();
+    pinned = (*stored)->checkpoint;
+    ASSERT_EQ(pinned.size, 2u);  // the claim and its attestation
+  }
+
+  // Runs the pipeline against the log until the follower refuses its
+  // checkpoint; expects the refusal to say `attack`.
+  const auto expect_refused = [&](const std::string& attack) {
+    absl::StatusOr<std::unique_ptr<RebuildPipeline>> pipeline =
+        RebuildPipeline::Start(config_, *rebuild_key_,
+                               "https://witness.example/reports/", options_);
+    ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+    const Follower* follower = (*pipeline)->follower(kOrigin);
+    ASSERT_NE(follower, nullptr);
+    ASSERT_TRUE(WaitFor([&] { return !follower->progress().refusal.empty(); }));
+    EXPECT_THAT(follower->progress().refusal,
+                ::testing::HasSubstr("possible split view"));
+    EXPECT_THAT(follower->progress().refusal, ::testing::HasSubstr(attack));
+    (*pipeline)->Shutdown();
+    absl::StatusOr<std::optional<client::StoredCheckpoint>> stored =
+        client::CheckpointStore(StateDir() + "/checkpoints").Load(kOrigin);
+    ASSERT_TRUE(stored.ok() && stored->has_value());
+    EXPECT_EQ((*stored)->checkpoint, pinned);
+  };
+
+  // The rollback: the old copy, size 1.
+  log_.reset();
+  ASSERT_TRUE(RemoveTree(log_dir + "/data").ok());
+  ASSERT_EQ(rename((root_ + "/old-data").c_str(), (log_dir + "/data").c_str()),
+            0);
+  ASSERT_NO_FATAL_FAILURE(restart_log());
+  ASSERT_EQ(TreeSize(), 1u);
+  ASSERT_NO_FATAL_FAILURE(expect_refused("older than the size 2"));
+
+  // A fork: size 2 again, with another claim in scope.
+  const uint64_t forked = LogClaim("forked", ProjectKind::kReproducible);
+  ASSERT_EQ(TreeSize(), 2u);
+  ASSERT_NO_FATAL_FAILURE(expect_refused("but the one verified before has root"));
+
+  // Larger, and no consistency proof reaches the pinned root.
+  const uint64_t beyond = LogClaim("beyond", ProjectKind::kReproducible);
+  ASSERT_EQ(TreeSize(), 3u);
+  ASSERT_NO_FATAL_FAILURE(expect_refused("is not consistent with the one of size 2"));
+
+  EXPECT_THAT(Attestations(forked), SizeIs(0));
+  EXPECT_THAT(Attestations(beyond), SizeIs(0));
 }
 
 TEST_F(FollowerTest, NoScopesStartsNothing) {

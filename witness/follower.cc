@@ -226,10 +226,13 @@ void Follower::Scan() {
       opened.ok() ? tlog::ParseCheckpointBody(opened->text)
                   : absl::StatusOr<tlog::Checkpoint>(opened.status());
   if (!checkpoint.ok() || checkpoint->origin != options_.log.origin) {
-    Tell(options_.log.origin,
-         absl::StrCat("the log's checkpoint does not verify: ",
-                      checkpoint.ok() ? "another origin"
-                                      : checkpoint.status().ToString()));
+    const std::string refusal =
+        absl::StrCat("the log's checkpoint does not verify: ",
+                     checkpoint.ok() ? "another origin"
+                                     : checkpoint.status().ToString());
+    Tell(options_.log.origin, refusal);
+    absl::MutexLock lock(&mu_);
+    refusal_ = refusal;
     return;
   }
   // Only a history that extends the one followed so far is read.

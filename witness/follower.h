@@ -144,8 +144,9 @@ class Follower {
     size_t in_flight = 0;
     // Recorded attestations the log has not accepted yet.
     size_t unsubmitted = 0;
-    // Why the log's newest checkpoint was refused (AdvanceCheckpoint's
-    // message), or empty when it was accepted or not read yet.
+    // Why the log's newest checkpoint was refused (its signature does not
+    // verify, or AdvanceCheckpoint's message), or empty when it was
+    // accepted or not read yet.
     std::string refusal;
   };
   Progress progress() const;

@@ -475,6 +475,39 @@ TEST_F(FollowerTest, RefusesARolledBackForkedOrUnprovableLog) {
   EXPECT_THAT(Attestations(beyond), SizeIs(0));
 }
 
+// A log for the same origin under another key (an impostor, or a log whose
+// key was replaced): its checkpoint is refused, nothing is pinned and its
+// claims are not rebuilt.
+TEST_F(FollowerTest, RefusesACheckpointSignedByAnotherKey) {
+  const uint64_t claim = LogClaim("project", ProjectKind::kReproducible);
+  const std::string other = root_ + "/other-key";
+  SubprocessOptions keygen;
+  keygen.argv = {LogBinary(), "keygen", absl::StrCat("--origin=", kOrigin),
+                 "--out=" + other};
+  absl::StatusOr<SubprocessResult> generated = RunSubprocess(keygen);
+  ASSERT_TRUE(generated.ok() && generated->ok());
+  absl::StatusOr<std::string> vkey = ReadFile(other + "/log.vkey");
+  ASSERT_TRUE(vkey.ok());
+  config_.logs[0].vkey = std::string(absl::StripSuffix(*vkey, "\n"));
+
+  absl::StatusOr<std::unique_ptr<RebuildPipeline>> pipeline =
+      RebuildPipeline::Start(config_, *rebuild_key_,
+                             "https://witness.example/reports/", options_);
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+  const Follower* follower = (*pipeline)->follower(kOrigin);
+  ASSERT_NE(follower, nullptr);
+  ASSERT_TRUE(WaitFor([&] { return !follower->progress().refusal.empty(); }));
+  EXPECT_THAT(follower->progress().refusal,
+              ::testing::HasSubstr("the log's checkpoint does not verify"));
+  (*pipeline)->Shutdown();
+  EXPECT_EQ(follower->progress().scanned, 0u);
+  absl::StatusOr<std::optional<client::StoredCheckpoint>> stored =
+      client::CheckpointStore(StateDir() + "/checkpoints").Load(kOrigin);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_FALSE(stored->has_value());
+  EXPECT_THAT(Attestations(claim), SizeIs(0));
+}
+
 TEST_F(FollowerTest, NoScopesStartsNothing) {
   config_.scopes.clear();
   absl::StatusOr<std::unique_ptr<RebuildPipeline>> pipeline =

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -256,6 +257,32 @@ class FollowerTest : public ::testing::Test {
     return FollowerStateDir(config_.state_dir, kOrigin);
   }
 
+  // The checkpoint the follower pinned, or nullopt.
+  std::optional<tlog::Checkpoint> Pinned() {
+    absl::StatusOr<std::optional<client::StoredCheckpoint>> stored =
+        client::CheckpointStore(StateDir() + "/checkpoints").Load(kOrigin);
+    EXPECT_TRUE(stored.ok()) << stored.status();
+    if (!stored.ok() || !stored->has_value()) return std::nullopt;
+    return (*stored)->checkpoint;
+  }
+
+  // Runs the pipeline until its follower refuses the log's checkpoint;
+  // returns the refusal and how far the follower had scanned.
+  std::pair<std::string, uint64_t> RunUntilRefused() {
+    absl::StatusOr<std::unique_ptr<RebuildPipeline>> pipeline =
+        RebuildPipeline::Start(config_, *rebuild_key_,
+                               "https://witness.example/reports/", options_);
+    EXPECT_TRUE(pipeline.ok()) << pipeline.status();
+    if (!pipeline.ok()) return {};
+    const Follower* follower = (*pipeline)->follower(kOrigin);
+    EXPECT_NE(follower, nullptr);
+    if (follower == nullptr) return {};
+    EXPECT_TRUE(
+        WaitFor([&] { return !follower->progress().refusal.empty(); }));
+    (*pipeline)->Shutdown();
+    return {follower->progress().refusal, follower->progress().scanned};
+  }
+
   std::string root_;
   std::string vkey_;
   std::unique_ptr<LogProcess> log_;
@@ -425,31 +452,18 @@ TEST_F(FollowerTest, RefusesARolledBackForkedOrUnprovableLog) {
     ASSERT_TRUE(WaitFor([&] { return !Attestations(first).empty(); }));
     ASSERT_TRUE(WaitUntilCaughtUp(**pipeline));
     (*pipeline)->Shutdown();
-    absl::StatusOr<std::optional<client::StoredCheckpoint>> stored =
-        client::CheckpointStore(StateDir() + "/checkpoints").Load(kOrigin);
-    ASSERT_TRUE(stored.ok() && stored->has_value()) << stored.status();
-    pinned = (*stored)->checkpoint;
+    ASSERT_TRUE(Pinned().has_value());
+    pinned = *Pinned();
     ASSERT_EQ(pinned.size, 2u);  // the claim and its attestation
   }
 
   // Runs the pipeline against the log until the follower refuses its
   // checkpoint; expects the refusal to say `attack`.
   const auto expect_refused = [&](const std::string& attack) {
-    absl::StatusOr<std::unique_ptr<RebuildPipeline>> pipeline =
-        RebuildPipeline::Start(config_, *rebuild_key_,
-                               "https://witness.example/reports/", options_);
-    ASSERT_TRUE(pipeline.ok()) << pipeline.status();
-    const Follower* follower = (*pipeline)->follower(kOrigin);
-    ASSERT_NE(follower, nullptr);
-    ASSERT_TRUE(WaitFor([&] { return !follower->progress().refusal.empty(); }));
-    EXPECT_THAT(follower->progress().refusal,
-                ::testing::HasSubstr("possible split view"));
-    EXPECT_THAT(follower->progress().refusal, ::testing::HasSubstr(attack));
-    (*pipeline)->Shutdown();
-    absl::StatusOr<std::optional<client::StoredCheckpoint>> stored =
-        client::CheckpointStore(StateDir() + "/checkpoints").Load(kOrigin);
-    ASSERT_TRUE(stored.ok() && stored->has_value());
-    EXPECT_EQ((*stored)->checkpoint, pinned);
+    const std::string refusal = RunUntilRefused().first;
+    EXPECT_THAT(refusal, ::testing::HasSubstr("possible split view"));
+    EXPECT_THAT(refusal, ::testing::HasSubstr(attack));
+    EXPECT_EQ(Pinned(), pinned);
   };
 
   // The rollback: the old copy, size 1.
@@ -490,21 +504,11 @@ TEST_F(FollowerTest, RefusesACheckpointSignedByAnotherKey) {
   ASSERT_TRUE(vkey.ok());
   config_.logs[0].vkey = std::string(absl::StripSuffix(*vkey, "\n"));
 
-  absl::StatusOr<std::unique_ptr<RebuildPipeline>> pipeline =
-      RebuildPipeline::Start(config_, *rebuild_key_,
-                             "https://witness.example/reports/", options_);
-  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
-  const Follower* follower = (*pipeline)->follower(kOrigin);
-  ASSERT_NE(follower, nullptr);
-  ASSERT_TRUE(WaitFor([&] { return !follower->progress().refusal.empty(); }));
-  EXPECT_THAT(follower->progress().refusal,
+  const auto [refusal, scanned] = RunUntilRefused();
+  EXPECT_THAT(refusal,
               ::testing::HasSubstr("the log's checkpoint does not verify"));
-  (*pipeline)->Shutdown();
-  EXPECT_EQ(follower->progress().scanned, 0u);
-  absl::StatusOr<std::optional<client::StoredCheckpoint>> stored =
-      client::CheckpointStore(StateDir() + "/checkpoints").Load(kOrigin);
-  ASSERT_TRUE(stored.ok());
-  EXPECT_FALSE(stored->has_value());
+  EXPECT_EQ(scanned, 0u);
+  EXPECT_EQ(Pinned(), std::nullopt);
   EXPECT_THAT(Attestations(claim), SizeIs(0));
 }
 

@@ -55,7 +55,8 @@
 //   - disk: /src and /out live on the host's file system. RLIMIT_FSIZE of
 //     max_disk_bytes bounds every file a build writes, and a watchdog
 //     measures the disk use of /src and /out (DiskUsage) every
-//     disk_check_interval: when they grew by more than max_disk_bytes since
+//     disk_check_interval (or ten times as long as the last measurement
+//     took, when that is longer): when they grew by more than max_disk_bytes since
 //     the start, the build is killed and fails. A build can therefore
 //     overshoot by what it writes in one interval (and in /tmp, /var/tmp
 //     and /dev/shm, which are bounded tmpfs).

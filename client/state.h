@@ -5,13 +5,17 @@
 #ifndef REFSUM_CLIENT_STATE_H_
 #define REFSUM_CLIENT_STATE_H_
 
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "tlog/checkpoint.h"
+#include "tlog/merkle.h"
 
 namespace refsum::client {
 
@@ -44,6 +48,25 @@ class CheckpointStore {
  private:
   const std::string dir_;
 };
+
+// Supplies the consistency proof between two tree sizes of a log (online:
+// the log's GetConsistencyProof). Null when verifying offline: a checkpoint
+// larger than the stored one then cannot be checked and fails.
+using ConsistencyProver =
+    std::function<absl::StatusOr<std::vector<tlog::Hash>>(uint64_t old_size,
+                                                          uint64_t new_size)>;
+
+// Advances `store`'s checkpoint of current.origin to `current` (whose signed
+// `note` the caller verified) when it provably extends the stored one: a
+// smaller size (a rollback), the same size with another root (a fork) or a
+// larger size whose consistency proof from `prover` does not verify are
+// refused with FailedPrecondition "possible split view: ..." and leave the
+// store unchanged. The same checkpoint again is OK. Returns the prover's
+// and the store's errors too.
+absl::Status AdvanceCheckpoint(const CheckpointStore& store,
+                               const tlog::Checkpoint& current,
+                               const std::string& note,
+                               const ConsistencyProver& prover);
 
 }  // namespace refsum::client
 

@@ -102,47 +102,6 @@ absl::Status CheckSignature(const OpenedEntry& entry,
 }
 
 // Step 2: the bundle's checkpoint against the one stored for its log.
-absl::Status CheckConsistency(const CheckpointStore& store,
-                              const tlog::Checkpoint& current,
-                              const std::string& note,
-                              const ConsistencyProver& prover) {
-  ASSIGN_OR_RETURN(std::optional<StoredCheckpoint> stored,
-                   store.Load(current.origin));
-  if (stored.has_value()) {
-    const tlog::Checkpoint& old = stored->checkpoint;
-    if (current.size < old.size) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "possible split view: the checkpoint has size ", current.size,
-          ", older than the size ", old.size, " already verified for ",
-          current.origin));
-    }
-    if (current.size == old.size && current.root != old.root) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "possible split view: the checkpoint of size ", current.size,
-          " has root ", HashHex(current.root),
-          " but the one verified before has root ", HashHex(old.root)));
-    }
-    if (current.size == old.size) return absl::OkStatus();
-    if (!prover) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the checkpoint (size ", current.size,
-          ") is newer than the one verified before (size ", old.size,
-          ") and offline there is no consistency proof; verify online"));
-    }
-    ASSIGN_OR_RETURN(std::vector<tlog::Hash> proof,
-                     prover(old.size, current.size));
-    absl::Status consistent = tlog::VerifyConsistency(
-        old.size, current.size, old.root, current.root, proof);
-    if (!consistent.ok()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "possible split view: the checkpoint of size ", current.size,
-          " is not consistent with the one of size ", old.size,
-          " verified before: ", consistent.message()));
-    }
-  }
-  return store.Store(StoredCheckpoint{current, note});
-}
-
 bool SameSubjects(const std::vector<statement::Subject>& claimed,
                   const std::vector<statement::Subject>& rebuilt) {
   if (claimed.size() != rebuilt.size()) return false;
@@ -371,7 +330,7 @@ absl::StatusOr<VerifiedClaim> Verify(const Policy& policy,
   RETURN_IF_ERROR(InCheck("checkpoint", verified_checkpoint.status()));
   const tlog::Checkpoint& checkpoint = verified_checkpoint->checkpoint;
   RETURN_IF_ERROR(InCheck(
-      "consistency", CheckConsistency(store, checkpoint, note, prover)));
+      "consistency", AdvanceCheckpoint(store, checkpoint, note, prover)));
 
   struct Candidate {
     const tlog::BundleClaim* bundle_claim;

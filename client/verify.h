@@ -70,13 +70,6 @@ struct VerifiedClaim {
   std::vector<std::string> witnesses;
 };
 
-// Supplies the consistency proof between two tree sizes of the bundle's log
-// (online: the log's GetConsistencyProof). Null when verifying offline: a
-// checkpoint larger than the stored one then cannot be checked and fails.
-using ConsistencyProver =
-    std::function<absl::StatusOr<std::vector<tlog::Hash>>(uint64_t old_size,
-                                                          uint64_t new_size)>;
-
 // Runs the checks above. On success the store holds the bundle's checkpoint
 // (if it is newer than the stored one). Returns FailedPrecondition
 // "<check>: <reason>" for a failed check; the store is then unchanged unless

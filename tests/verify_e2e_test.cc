@@ -23,6 +23,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -55,6 +56,7 @@
 #include "statement/attestation.h"
 #include "statement/claim.h"
 #include "statement/in_toto.h"
+#include "tests/hostile_log.h"
 #include "tests/log_server.h"
 #include "tests/process.h"
 #include "tlog/bundle.h"
@@ -180,6 +182,36 @@ void FlipBit(std::string& bytes, size_t i) {
 
 // Replaces the checkpoint of every proof in `bundle` (EncodeBundle wants them
 // all against one checkpoint).
+// The bundle JSON as EncodeBundle writes it, but without its check that
+// every proof is against one checkpoint: what a hostile log could send.
+std::string BundleJsonUnchecked(const tlog::Bundle& bundle) {
+  using encoding::JsonValue;
+  const auto entry = [](const tlog::BundleEntry& e) {
+    const absl::StatusOr<std::string> proof = tlog::FormatTlogProof(e.proof);
+    EXPECT_TRUE(proof.ok()) << proof.status();
+    return JsonValue::MakeObject(
+        {{"leaf", JsonValue::String(encoding::Base64Encode(e.leaf))},
+         {"proof", JsonValue::String(proof.value_or(""))},
+         {"publicKey",
+          JsonValue::String(encoding::Base64Encode(e.public_key))}});
+  };
+  JsonValue::Array claims;
+  for (const tlog::BundleClaim& claim : bundle.claims) {
+    JsonValue::Array attestations;
+    for (const tlog::BundleEntry& attestation : claim.attestations) {
+      attestations.push_back(entry(attestation));
+    }
+    JsonValue value = entry(claim.claim);
+    JsonValue::Object members = *value.AsObject();
+    members.push_back(
+        {"attestations", JsonValue::MakeArray(std::move(attestations))});
+    claims.push_back(JsonValue::MakeObject(std::move(members)));
+  }
+  return encoding::SerializeJson(JsonValue::MakeObject(
+      {{"mediaType", JsonValue::String(std::string(tlog::kBundleMediaType))},
+       {"claims", JsonValue::MakeArray(std::move(claims))}}));
+}
+
 void SetCheckpoint(tlog::Bundle& bundle, const std::string& note) {
   for (tlog::BundleClaim& claim : bundle.claims) {
     claim.claim.proof.checkpoint = note;
@@ -1158,6 +1190,107 @@ TEST_F(VerifyE2eTest, AForkedLogIsAPossibleSplitView) {
   // And the real log still verifies against the untouched state.
   ExpectTrusted(Verify(With(Online(state), {SnpQuery()})));
   EXPECT_EQ(ReadFile(StateFile(state)).value_or(""), pinned);
+}
+
+// A log that is honest in everything but its consistency proof: it grew
+// genuinely, yet proves it with a doctored proof (a flipped bit, the proof
+// cut short, no proof at all). refsum-verify, online through the hostile
+// log, refuses each and keeps its pinned checkpoint; the real log's proof
+// then advances it.
+TEST_F(VerifyE2eTest, ABadConsistencyProofFromTheLogIsRefused) {
+  const std::string state = NewStateDir();
+  ExpectTrusted(Verify(With(Online(state), {"--claim=0"})));
+  ASSERT_EQ(StoredSize(state), 3u);
+  ASSERT_OK_AND_ASSIGN(const std::string pinned, ReadFile(StateFile(state)));
+  ASSERT_OK(
+      Attest(*log_, 0, rebuilders_[2], statement::Verdict::kFailed).status());
+
+  const std::vector<
+      std::pair<std::string, std::function<void(v1::GetConsistencyProofResponse*)>>>
+      lies = {
+          {"a flipped bit",
+           [](v1::GetConsistencyProofResponse* response) {
+             ASSERT_GT(response->hashes_size(), 0);
+             (*response->mutable_hashes(0))[0] ^= 1;
+           }},
+          {"a hash left out",
+           [](v1::GetConsistencyProofResponse* response) {
+             ASSERT_GT(response->hashes_size(), 0);
+             response->mutable_hashes()->RemoveLast();
+           }},
+          {"no proof",
+           [](v1::GetConsistencyProofResponse* response) {
+             response->clear_hashes();
+           }},
+      };
+  for (const auto& [lie, tamper] : lies) {
+    SCOPED_TRACE(lie);
+    Tampering tampering;
+    tampering.consistency_proof = tamper;
+    ASSERT_OK_AND_ASSIGN(
+        const std::unique_ptr<HostileLog> hostile,
+        HostileLog::Start(log_->grpc_address(), std::move(tampering)));
+    ExpectRejected(
+        Verify({"--policy=" + policy_, "--state_dir=" + state,
+                "--log=" + hostile->address(), "--claim=0"}),
+        "consistency",
+        "possible split view: the checkpoint of size 4 is not consistent with "
+        "the one of size 3 verified before");
+    EXPECT_EQ(ReadFile(StateFile(state)).value_or(""), pinned);
+  }
+  ExpectTrusted(Verify(With(Online(state), {"--claim=0"})));
+  EXPECT_EQ(StoredSize(state), 4u);
+}
+
+// A bundle whose entries are proved against different (each genuine)
+// checkpoints of the log: the claim against the newest, an attestation
+// against an older one. Refused offline and when the log serves it, and
+// nothing is pinned.
+TEST_F(VerifyE2eTest, ABundleProvedAgainstDifferentCheckpointsIsRefused) {
+  const std::string old_path = work_ + "/mixed-old.bundle.json";
+  ExpectTrusted(Verify(
+      With(Online(NewStateDir()), {"--claim=0", "--save_bundle=" + old_path})));
+  ASSERT_OK(
+      Attest(*log_, 0, rebuilders_[2], statement::Verdict::kFailed).status());
+  const std::string new_path = work_ + "/mixed-new.bundle.json";
+  ExpectTrusted(Verify(
+      With(Online(NewStateDir()), {"--claim=0", "--save_bundle=" + new_path})));
+  ASSERT_OK_AND_ASSIGN(const std::string old_json, ReadFile(old_path));
+  ASSERT_OK_AND_ASSIGN(const std::string new_json, ReadFile(new_path));
+  ASSERT_OK_AND_ASSIGN(const tlog::Bundle older, tlog::DecodeBundle(old_json));
+  ASSERT_OK_AND_ASSIGN(tlog::Bundle mixed, tlog::DecodeBundle(new_json));
+  ASSERT_FALSE(mixed.claims[0].attestations.empty());
+  mixed.claims[0].attestations[0] = older.claims[0].attestations[0];
+  // EncodeBundle refuses to write such a bundle; a hostile log writes it
+  // by hand.
+  ASSERT_FALSE(tlog::EncodeBundle(mixed).ok());
+  const std::string mixed_json = BundleJsonUnchecked(mixed);
+
+  const std::string mixed_path = work_ + "/mixed.bundle.json";
+  ASSERT_OK(WriteFileAtomically(mixed_path, mixed_json, 0644));
+  const std::string offline = NewStateDir();
+  const RunResult refused_offline =
+      Verify(With(Offline(offline, mixed_path), {"--claim=0"}));
+  EXPECT_TRUE(refused_offline.status.ExitedWith(1));
+  EXPECT_THAT(refused_offline.stderr_text,
+              HasSubstr("proof is against another checkpoint"));
+  EXPECT_FALSE(Exists(StateFile(offline)));
+
+  Tampering tampering;
+  tampering.bundle = [mixed_json](v1::GetBundleResponse* response) {
+    response->set_bundle_json(mixed_json);
+  };
+  ASSERT_OK_AND_ASSIGN(
+      const std::unique_ptr<HostileLog> hostile,
+      HostileLog::Start(log_->grpc_address(), std::move(tampering)));
+  const std::string online = NewStateDir();
+  const RunResult refused_online =
+      Verify({"--policy=" + policy_, "--state_dir=" + online,
+              "--log=" + hostile->address(), "--claim=0"});
+  EXPECT_TRUE(refused_online.status.ExitedWith(1));
+  EXPECT_THAT(refused_online.stderr_text,
+              HasSubstr("proof is against another checkpoint"));
+  EXPECT_FALSE(Exists(StateFile(online)));
 }
 
 // ---------------------------------------------------------------------------

@@ -1,15 +1,21 @@
 // End to end: a real refsum-witness cosigning a real refsum-log's
 // checkpoints over HTTP (C2SP tlog-witness v1.0.0), with every status code
-// the spec prescribes, state that survives a restart and a crash, and the
-// command line (keygen, bad configuration) as an operator meets it.
+// the spec prescribes, state that survives a restart and a crash (also a
+// SIGKILL with requests in flight, and one in the middle of a rebuild), and
+// the command line (keygen, bad configuration) as an operator meets it.
+//
+// REFSUM_CRASH_ROUNDS (default 3) sets how often each crash test kills the
+// witness.
 
 #include <httplib.h>
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -19,6 +25,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "base/file.h"
 #include "client/log_client.h"
@@ -30,6 +37,7 @@
 #include "encoding/json.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "statement/attestation.h"
 #include "statement/claim.h"
 #include "statement/in_toto.h"
 #include "tests/log_server.h"
@@ -37,6 +45,8 @@
 #include "tlog/checkpoint.h"
 #include "tlog/merkle.h"
 #include "tlog/witness_protocol.h"
+#include "witness/follower.h"
+#include "witness/rebuild_testing.h"
 
 namespace refsum::tests {
 namespace {
@@ -104,14 +114,14 @@ class WitnessCosignE2eTest : public ::testing::Test {
     ASSERT_OK(WriteFileAtomically(config_path_, Config(), 0644));
   }
 
-  // The configuration, with paths relative to it.
-  std::string Config() const {
+  // The configuration, with paths relative to it, and `extra` lines.
+  std::string Config(absl::string_view extra = "") const {
     return absl::StrCat("# refsum-witness e2e\n", "name ", kWitnessName, "\n",
                         "cosign_key witness-keys/cosign.key\n",
                         "rebuild_key witness-keys/rebuild.key\n",
                         "http_addr 127.0.0.1:0\n", "state_dir witness-state\n",
                         "log ", kOrigin, " ", log_->options().key.vkey, " ",
-                        log_->grpc_address(), "\n");
+                        log_->grpc_address(), "\n", extra);
   }
 
   // Runs refsum-witness with `args` until it exits.
@@ -185,18 +195,37 @@ class WitnessCosignE2eTest : public ::testing::Test {
   }
 
   Reply Post(const std::string& body) {
-    httplib::Client client("127.0.0.1", witness_port_);
+    std::optional<Reply> reply = TryPost(witness_port_, body);
+    if (!reply.has_value()) {
+      ADD_FAILURE() << "POST /add-checkpoint failed";
+      return Reply{};
+    }
+    return *std::move(reply);
+  }
+
+  // Posts `body` to the witness at `port`; nullopt when there is no answer
+  // (a witness being killed).
+  static std::optional<Reply> TryPost(int port, const std::string& body) {
+    httplib::Client client("127.0.0.1", port);
     client.set_connection_timeout(absl::ToInt64Seconds(kTimeout), 0);
     client.set_read_timeout(absl::ToInt64Seconds(kTimeout), 0);
     const httplib::Result result =
         client.Post("/add-checkpoint", body, "text/plain");
-    if (!result) {
-      ADD_FAILURE() << "POST /add-checkpoint: "
-                    << httplib::to_string(result.error());
-      return Reply{};
-    }
+    if (!result) return std::nullopt;
     return Reply{result->status, result->get_header_value("Content-Type"),
                  result->body};
+  }
+
+  // The size of the checkpoint the witness holds, asked with a request from
+  // `probe`'s own size: a 409 names another size, a 200 confirms it.
+  uint64_t StoredSize(const LogCheckpoint& probe) {
+    const Reply reply = Post(Request(probe.checkpoint.size, probe));
+    if (reply.status == 200) return probe.checkpoint.size;
+    EXPECT_EQ(reply.status, 409) << reply.body;
+    uint64_t size = 0;
+    EXPECT_TRUE(absl::SimpleAtoi(absl::StripSuffix(reply.body, "\n"), &size))
+        << reply.body;
+    return size;
   }
 
   // Expects a cosignature of `checkpoint` that cosign.vkey verifies.
@@ -351,6 +380,201 @@ TEST_F(WitnessCosignE2eTest, StateSurvivesRestartAndCrash) {
   ASSERT_OK(log_->Restart());
   const LogCheckpoint c10 = Grow(2);
   ExpectCosigned(Post(Request(8, c10)), c10);
+}
+
+int CrashRounds() {
+  const char* value = getenv("REFSUM_CRASH_ROUNDS");
+  int rounds = 3;
+  if (value != nullptr && !absl::SimpleAtoi(value, &rounds)) rounds = 3;
+  return std::max(rounds, 1);
+}
+
+// SIGKILL while add-checkpoint requests are in flight, at a different
+// moment each round. A cosignature the witness returned is never ahead of
+// what it stored (the state is written before the answer), the stored
+// checkpoint is always one of the log's, and after the restart the witness
+// refuses to go back below it and goes on from it.
+TEST_F(WitnessCosignE2eTest, KilledWithRequestsInFlightNeverCosignsAheadOfItsState) {
+  const int rounds = CrashRounds();
+  uint64_t stored = 0;
+  for (int round = 0; round < rounds; ++round) {
+    SCOPED_TRACE(absl::StrCat("round ", round));
+    ASSERT_NO_FATAL_FAILURE(StartWitness());
+    // The log grows one entry at a time; the witness is pushed each step,
+    // from the size it holds, by two clients at once.
+    std::vector<LogCheckpoint> steps;
+    std::vector<std::string> requests;
+    uint64_t from = stored;
+    for (int i = 0; i < 12; ++i) {
+      steps.push_back(Grow(1));
+      requests.push_back(Request(from, steps.back()));
+      from = steps.back().checkpoint.size;
+    }
+    const LogCheckpoint newest = steps.back();
+    absl::Mutex mu;
+    uint64_t newest_cosigned = 0;
+    int answers = 0;
+    const int port = witness_port_;
+    const auto push = [&] {
+      for (size_t i = 0; i < requests.size(); ++i) {
+        const std::optional<Reply> reply = TryPost(port, requests[i]);
+        if (!reply.has_value()) return;  // killed
+        absl::MutexLock lock(&mu);
+        ++answers;
+        if (reply->status == 200) {
+          newest_cosigned =
+              std::max(newest_cosigned, steps[i].checkpoint.size);
+          // Every cosignature verifies for its checkpoint.
+          const crypto::NoteVerifier* const verifiers[] = {
+              cosign_verifier_.get(), &log_->verifier()};
+          const absl::StatusOr<crypto::VerifiedNote> note =
+              crypto::OpenNote(steps[i].note + reply->body, verifiers);
+          EXPECT_TRUE(note.ok() && note->verified.size() == 2)
+              << reply->body;
+        } else {
+          EXPECT_EQ(reply->status, 409) << reply->body;
+        }
+      }
+    };
+    std::thread first(push);
+    std::thread second(push);
+    // Kill after a number of answers that moves each round (0 kills at
+    // once, with the first requests in flight).
+    const int kill_after = (round * 5) % 13;
+    const absl::Time deadline = absl::Now() + kTimeout;
+    while (absl::Now() < deadline) {
+      {
+        absl::MutexLock lock(&mu);
+        if (answers >= kill_after) break;
+      }
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+    ASSERT_OK_AND_ASSIGN(const ExitStatus killed,
+                         witness_->SignalAndWait(SIGKILL, kTimeout));
+    EXPECT_TRUE(killed.KilledBy(SIGKILL)) << killed.ToString();
+    first.join();
+    second.join();
+
+    ASSERT_NO_FATAL_FAILURE(StartWitness());
+    const uint64_t now_stored = StoredSize(newest);
+    {
+      absl::MutexLock lock(&mu);
+      EXPECT_GE(now_stored, newest_cosigned)
+          << "a cosignature was returned for a checkpoint the witness did "
+             "not keep";
+    }
+    EXPECT_GE(now_stored, stored) << "the witness's state went back";
+    bool known = now_stored == stored;
+    for (const LogCheckpoint& step : steps) {
+      known = known || step.checkpoint.size == now_stored;
+    }
+    EXPECT_TRUE(known) << now_stored;
+    // No way back below it, and forward from it.
+    if (now_stored > 0) {
+      ExpectSizeConflict(Post(Request(0, steps.front())), now_stored);
+    }
+    ExpectCosigned(Post(Request(now_stored, newest)), newest);
+    stored = newest.checkpoint.size;
+    ASSERT_OK_AND_ASSIGN(const ExitStatus stopped,
+                         witness_->SignalAndWait(SIGKILL, kTimeout));
+    EXPECT_TRUE(stopped.KilledBy(SIGKILL));
+  }
+}
+
+// SIGKILL in the middle of a rebuild (the recipe sleeps before it builds),
+// or just as its attestation is recorded: after each restart the witness
+// resumes the claim, and every claim ends with exactly one attestation by
+// the witness, a MATCH.
+TEST_F(WitnessCosignE2eTest, KilledMidRebuildResumesAndAttestsOnce) {
+  ASSERT_OK(WriteFileAtomically(
+      config_path_,
+      Config(absl::StrCat("scope file:// sleep 2 && ",
+                          witness::kProjectRecipe, "\nlimit wall_time 10m\n")),
+      0644));
+  ASSERT_OK_AND_ASSIGN(const std::string rebuild_pem,
+                       ReadFile(dir_ + "/witness-keys/rebuild.pub"));
+  ASSERT_OK_AND_ASSIGN(const crypto::PublicKey rebuild_key,
+                       crypto::PublicKey::FromPem(rebuild_pem));
+  const std::string state = dir_ + "/witness-state";
+  const int rounds = CrashRounds();
+  std::vector<uint64_t> claims;
+  for (int round = 0; round < rounds; ++round) {
+    SCOPED_TRACE(absl::StrCat("round ", round));
+    witness::TestRepository repository(absl::StrCat(dir_, "/repo", round));
+    repository.Write("image/round", absl::StrCat(round, "\n"));
+    const std::string commit =
+        witness::CommitProject(repository, witness::ProjectKind::kReproducible);
+    const std::string out = absl::StrCat(dir_, "/vendor", round);
+    ASSERT_OK(MakeDirectories(out, 0755));
+    ASSERT_OK_AND_ASSIGN(const statement::Claim claim,
+                         witness::VendorClaim(repository, commit, out));
+    ASSERT_OK_AND_ASSIGN(const std::string payload,
+                         statement::SerializeClaim(claim));
+    ASSERT_OK_AND_ASSIGN(
+        const crypto::DsseEnvelope envelope,
+        crypto::DsseSign(statement::kPayloadType, payload, *vendor_->signer));
+    ASSERT_NO_FATAL_FAILURE(StartWitness());
+    ASSERT_OK_AND_ASSIGN(const refsum::v1::SubmitResponse submitted,
+                         log_->client().Submit(crypto::EncodeDsseJson(envelope),
+                                               vendor_->public_key().ToPem()));
+    claims.push_back(submitted.index());
+    // Odd rounds kill as soon as the attestation is recorded (before or
+    // after it is submitted), even rounds while the build runs.
+    const std::string record =
+        absl::StrCat(witness::FollowerStateDir(state, kOrigin),
+                     "/attestations/", submitted.index(), ".json");
+    const std::string builds = witness::RebuildBuildsDir(state);
+    const absl::Time deadline = absl::Now() + kTimeout;
+    bool reached = false;
+    while (!reached && absl::Now() < deadline) {
+      if (round % 2 == 1) {
+        reached = access(record.c_str(), F_OK) == 0;
+      } else {
+        absl::StatusOr<std::vector<std::string>> entries =
+            client::testing::ListDir(builds);
+        reached = entries.ok() && !entries->empty();
+      }
+      if (!reached) absl::SleepFor(absl::Milliseconds(20));
+    }
+    ASSERT_TRUE(reached) << witness_->ReadStderr();
+    ASSERT_OK_AND_ASSIGN(const ExitStatus killed,
+                         witness_->SignalAndWait(SIGKILL, kTimeout));
+    EXPECT_TRUE(killed.KilledBy(SIGKILL)) << killed.ToString();
+  }
+
+  // The last restart: every claim gets its attestation.
+  ASSERT_NO_FATAL_FAILURE(StartWitness());
+  for (const uint64_t index : claims) {
+    std::vector<uint64_t> attestations;
+    const absl::Time deadline = absl::Now() + kTimeout;
+    while (absl::Now() < deadline) {
+      ASSERT_OK_AND_ASSIGN(attestations,
+                           log_->client().GetAttestations(index));
+      if (!attestations.empty()) break;
+      absl::SleepFor(absl::Milliseconds(200));
+    }
+    ASSERT_EQ(attestations.size(), 1u)
+        << "claim " << index << ": " << witness_->ReadStderr();
+    ASSERT_OK_AND_ASSIGN(const std::vector<std::string> leaves,
+                         log_->client().GetEntries(attestations[0], 1));
+    ASSERT_EQ(leaves.size(), 1u);
+    ASSERT_OK_AND_ASSIGN(const crypto::DsseEnvelope logged,
+                         crypto::DecodeDsseLeaf(leaves[0]));
+    ASSERT_OK_AND_ASSIGN(const statement::RebuildAttestation attestation,
+                         statement::ParseRebuildAttestation(logged.payload));
+    EXPECT_EQ(attestation.verdict, statement::Verdict::kMatch)
+        << logged.payload;
+    EXPECT_EQ(attestation.claim.index, index);
+    ASSERT_EQ(logged.signatures.size(), 1u);
+    EXPECT_EQ(logged.signatures[0].keyid, rebuild_key.keyid());
+  }
+  // Nothing more arrives: a claim attested once stays attested once.
+  Grow(1);
+  for (const uint64_t index : claims) {
+    ASSERT_OK_AND_ASSIGN(const std::vector<uint64_t> attestations,
+                         log_->client().GetAttestations(index));
+    EXPECT_EQ(attestations.size(), 1u) << "claim " << index;
+  }
 }
 
 TEST_F(WitnessCosignE2eTest, KeygenWritesSeparateKeysAndNeverOverwrites) {

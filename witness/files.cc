@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <functional>
 #include <set>
 #include <utility>
@@ -209,6 +210,29 @@ absl::StatusOr<uint64_t> TreeSize(const std::string& root) {
       return absl::OkStatus();
     }
     total += static_cast<uint64_t>(st.st_size);
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(WalkTree(root, visitor));
+  return total;
+}
+
+absl::StatusOr<uint64_t> DiskUsage(const std::string& root) {
+  const auto usage = [](const struct stat& st) {
+    return std::max(static_cast<uint64_t>(st.st_blocks) * 512, kInodeBytes);
+  };
+  struct stat root_st;
+  if (lstat(root.c_str(), &root_st) != 0) {
+    return ErrnoStatus(errno, absl::StrCat("examining ", root));
+  }
+  uint64_t total = usage(root_st);
+  std::set<std::pair<dev_t, ino_t>> linked;
+  Visitor visitor;
+  visitor.entry = [&](int, const std::string&, const struct stat& st) {
+    if (st.st_nlink > 1 && !S_ISDIR(st.st_mode) &&
+        !linked.emplace(st.st_dev, st.st_ino).second) {
+      return absl::OkStatus();
+    }
+    total += usage(st);
     return absl::OkStatus();
   };
   RETURN_IF_ERROR(WalkTree(root, visitor));

@@ -42,6 +42,14 @@ absl::StatusOr<std::string> ReadFileBeneath(const std::string& root,
 // Directories the caller owns but cannot read are made readable first.
 absl::StatusOr<uint64_t> TreeSize(const std::string& root);
 
+// Returns the disk space everything under `root` (and `root` itself)
+// takes: the blocks allocated to each inode (st_blocks, each inode once),
+// and at least kInodeBytes for every inode, so that a tree of a million
+// empty files is not free. Follows no symbolic link. Entries that vanish
+// while it walks are an error of the walk (the caller may measure again).
+inline constexpr uint64_t kInodeBytes = 512;
+absl::StatusOr<uint64_t> DiskUsage(const std::string& root);
+
 // Gives `root` and everything under it to `uid`:`gid`, without following
 // symbolic links. For a witness running as root, which hands a directory to
 // the unprivileged user its builds run as.

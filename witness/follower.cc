@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "base/file.h"
 #include "base/status_macros.h"
+#include "client/state.h"
 #include "crypto/dsse.h"
 #include "crypto/sha256.h"
 #include "crypto/signer.h"
@@ -30,6 +31,7 @@ namespace {
 
 constexpr char kPositionFile[] = "position";
 constexpr char kAttestationsDir[] = "attestations";
+constexpr char kCheckpointsDir[] = "checkpoints";
 constexpr char kRecordSuffix[] = ".json";
 constexpr char kSubmittedSuffix[] = ".submitted";
 
@@ -159,10 +161,15 @@ Follower::Progress Follower::progress() const {
   progress.position = position_;
   progress.scanned = scanned_;
   progress.in_flight = in_flight_.size();
+  progress.refusal = refusal_;
   for (const int64_t index : recorded_) {
     if (submitted_.count(index) == 0) ++progress.unsubmitted;
   }
   return progress;
+}
+
+std::string Follower::CheckpointsDir() const {
+  return absl::StrCat(options_.state_dir, "/", kCheckpointsDir);
 }
 
 std::string Follower::RecordPath(int64_t index) const {
@@ -219,10 +226,30 @@ void Follower::Scan() {
       opened.ok() ? tlog::ParseCheckpointBody(opened->text)
                   : absl::StatusOr<tlog::Checkpoint>(opened.status());
   if (!checkpoint.ok() || checkpoint->origin != options_.log.origin) {
+    const std::string refusal =
+        absl::StrCat("the log's checkpoint does not verify: ",
+                     checkpoint.ok() ? "another origin"
+                                     : checkpoint.status().ToString());
+    Tell(options_.log.origin, refusal);
+    absl::MutexLock lock(&mu_);
+    refusal_ = refusal;
+    return;
+  }
+  // Only a history that extends the one followed so far is read.
+  const absl::Status advanced = client::AdvanceCheckpoint(
+      client::CheckpointStore(CheckpointsDir()), *checkpoint, *note,
+      [this](uint64_t old_size, uint64_t new_size) {
+        return client_->GetConsistencyProof(old_size, new_size);
+      });
+  {
+    absl::MutexLock lock(&mu_);
+    refusal_ = advanced.ok() ? "" : std::string(advanced.message());
+  }
+  if (!advanced.ok()) {
     Tell(options_.log.origin,
-         absl::StrCat("the log's checkpoint does not verify: ",
-                      checkpoint.ok() ? "another origin"
-                                      : checkpoint.status().ToString()));
+         absl::StrCat("refusing the log's checkpoint (possible log "
+                      "misbehaviour): ",
+                      advanced.message()));
     return;
   }
   while (true) {

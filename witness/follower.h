@@ -10,7 +10,11 @@
 //
 // One Follower per log. Its own thread reads the log from a persisted
 // position: it fetches the newest checkpoint (verified against the log's
-// vkey), reads the entries after the position, decodes each leaf
+// vkey, and refused unless it provably extends the checkpoint the follower
+// read before, kept in <state>/checkpoints/ by client::AdvanceCheckpoint:
+// a rolled-back, forked or unprovable checkpoint stops the follower until
+// the log serves one that extends it), reads the entries after the
+// position, decodes each leaf
 // (crypto::DecodeDsseLeaf) and picks the claims (statement::ParseClaim)
 // whose repository starts with a scope's prefix; everything else
 // (attestations, claims out of scope, leaves it cannot read) is passed by.
@@ -140,6 +144,10 @@ class Follower {
     size_t in_flight = 0;
     // Recorded attestations the log has not accepted yet.
     size_t unsubmitted = 0;
+    // Why the log's newest checkpoint was refused (its signature does not
+    // verify, or AdvanceCheckpoint's message), or empty when it was
+    // accepted or not read yet.
+    std::string refusal;
   };
   Progress progress() const;
 
@@ -174,6 +182,8 @@ class Follower {
   // Writes the position if it moved.
   void PersistPosition();
 
+  // Where the newest checkpoint followed is kept (client::CheckpointStore).
+  std::string CheckpointsDir() const;
   std::string RecordPath(int64_t index) const;
   std::string SubmittedPath(int64_t index) const;
 
@@ -197,6 +207,7 @@ class Follower {
   std::set<int64_t> recorded_ ABSL_GUARDED_BY(mu_);
   std::set<int64_t> submitted_ ABSL_GUARDED_BY(mu_);
   std::deque<Retry> retries_ ABSL_GUARDED_BY(mu_);
+  std::string refusal_ ABSL_GUARDED_BY(mu_);
   // Jobs scheduled on the pool and not finished.
   int outstanding_ ABSL_GUARDED_BY(mu_) = 0;
 };

@@ -6,8 +6,10 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -15,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "base/file.h"
 #include "client/log_client.h"
+#include "client/state.h"
 #include "crypto/dsse.h"
 #include "crypto/keys.h"
 #include "crypto/signer.h"
@@ -254,6 +257,32 @@ class FollowerTest : public ::testing::Test {
     return FollowerStateDir(config_.state_dir, kOrigin);
   }
 
+  // The checkpoint the follower pinned, or nullopt.
+  std::optional<tlog::Checkpoint> Pinned() {
+    absl::StatusOr<std::optional<client::StoredCheckpoint>> stored =
+        client::CheckpointStore(StateDir() + "/checkpoints").Load(kOrigin);
+    EXPECT_TRUE(stored.ok()) << stored.status();
+    if (!stored.ok() || !stored->has_value()) return std::nullopt;
+    return (*stored)->checkpoint;
+  }
+
+  // Runs the pipeline until its follower refuses the log's checkpoint;
+  // returns the refusal and how far the follower had scanned.
+  std::pair<std::string, uint64_t> RunUntilRefused() {
+    absl::StatusOr<std::unique_ptr<RebuildPipeline>> pipeline =
+        RebuildPipeline::Start(config_, *rebuild_key_,
+                               "https://witness.example/reports/", options_);
+    EXPECT_TRUE(pipeline.ok()) << pipeline.status();
+    if (!pipeline.ok()) return {};
+    const Follower* follower = (*pipeline)->follower(kOrigin);
+    EXPECT_NE(follower, nullptr);
+    if (follower == nullptr) return {};
+    EXPECT_TRUE(
+        WaitFor([&] { return !follower->progress().refusal.empty(); }));
+    (*pipeline)->Shutdown();
+    return {follower->progress().refusal, follower->progress().scanned};
+  }
+
   std::string root_;
   std::string vkey_;
   std::unique_ptr<LogProcess> log_;
@@ -391,6 +420,96 @@ TEST_F(FollowerTest, GivesUpOnAnUnreachableRepositoryAfterRetries) {
                    std::string("https://witness.example/reports/").size()));
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_THAT(*report, ::testing::HasSubstr("gave up after 5 attempts"));
+}
+
+// The log the follower read is rolled back (its data directory restored
+// from an older copy, served with the same key), then grows a different
+// history: the same size with another root, then a larger tree that no
+// consistency proof connects. Each checkpoint is refused, naming the
+// attack; the follower's pinned checkpoint stays, and no claim of the
+// rewritten history is rebuilt.
+TEST_F(FollowerTest, RefusesARolledBackForkedOrUnprovableLog) {
+  const std::string log_dir = root_ + "/log";
+  const uint64_t first = LogClaim("first", ProjectKind::kReproducible);
+  // An older copy of the log, taken while it is down.
+  log_.reset();
+  ASSERT_EQ(system(absl::StrCat("cp -a ", log_dir, "/data ", root_,
+                                "/old-data")
+                       .c_str()),
+            0);
+  const auto restart_log = [&] {
+    log_ = std::make_unique<LogProcess>(log_dir, log_dir + "/log.key");
+    ASSERT_FALSE(log_->grpc_address().empty());
+    config_.logs[0].grpc_address = log_->grpc_address();
+  };
+  ASSERT_NO_FATAL_FAILURE(restart_log());
+  tlog::Checkpoint pinned;
+  {
+    absl::StatusOr<std::unique_ptr<RebuildPipeline>> pipeline =
+        RebuildPipeline::Start(config_, *rebuild_key_,
+                               "https://witness.example/reports/", options_);
+    ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+    ASSERT_TRUE(WaitFor([&] { return !Attestations(first).empty(); }));
+    ASSERT_TRUE(WaitUntilCaughtUp(**pipeline));
+    (*pipeline)->Shutdown();
+    ASSERT_TRUE(Pinned().has_value());
+    pinned = *Pinned();
+    ASSERT_EQ(pinned.size, 2u);  // the claim and its attestation
+  }
+
+  // Runs the pipeline against the log until the follower refuses its
+  // checkpoint; expects the refusal to say `attack`.
+  const auto expect_refused = [&](const std::string& attack) {
+    const std::string refusal = RunUntilRefused().first;
+    EXPECT_THAT(refusal, ::testing::HasSubstr("possible split view"));
+    EXPECT_THAT(refusal, ::testing::HasSubstr(attack));
+    EXPECT_EQ(Pinned(), pinned);
+  };
+
+  // The rollback: the old copy, size 1.
+  log_.reset();
+  ASSERT_TRUE(RemoveTree(log_dir + "/data").ok());
+  ASSERT_EQ(rename((root_ + "/old-data").c_str(), (log_dir + "/data").c_str()),
+            0);
+  ASSERT_NO_FATAL_FAILURE(restart_log());
+  ASSERT_EQ(TreeSize(), 1u);
+  ASSERT_NO_FATAL_FAILURE(expect_refused("older than the size 2"));
+
+  // A fork: size 2 again, with another claim in scope.
+  const uint64_t forked = LogClaim("forked", ProjectKind::kReproducible);
+  ASSERT_EQ(TreeSize(), 2u);
+  ASSERT_NO_FATAL_FAILURE(expect_refused("but the one verified before has root"));
+
+  // Larger, and no consistency proof reaches the pinned root.
+  const uint64_t beyond = LogClaim("beyond", ProjectKind::kReproducible);
+  ASSERT_EQ(TreeSize(), 3u);
+  ASSERT_NO_FATAL_FAILURE(expect_refused("is not consistent with the one of size 2"));
+
+  EXPECT_THAT(Attestations(forked), SizeIs(0));
+  EXPECT_THAT(Attestations(beyond), SizeIs(0));
+}
+
+// A log for the same origin under another key (an impostor, or a log whose
+// key was replaced): its checkpoint is refused, nothing is pinned and its
+// claims are not rebuilt.
+TEST_F(FollowerTest, RefusesACheckpointSignedByAnotherKey) {
+  const uint64_t claim = LogClaim("project", ProjectKind::kReproducible);
+  const std::string other = root_ + "/other-key";
+  SubprocessOptions keygen;
+  keygen.argv = {LogBinary(), "keygen", absl::StrCat("--origin=", kOrigin),
+                 "--out=" + other};
+  absl::StatusOr<SubprocessResult> generated = RunSubprocess(keygen);
+  ASSERT_TRUE(generated.ok() && generated->ok());
+  absl::StatusOr<std::string> vkey = ReadFile(other + "/log.vkey");
+  ASSERT_TRUE(vkey.ok());
+  config_.logs[0].vkey = std::string(absl::StripSuffix(*vkey, "\n"));
+
+  const auto [refusal, scanned] = RunUntilRefused();
+  EXPECT_THAT(refusal,
+              ::testing::HasSubstr("the log's checkpoint does not verify"));
+  EXPECT_EQ(scanned, 0u);
+  EXPECT_EQ(Pinned(), std::nullopt);
+  EXPECT_THAT(Attestations(claim), SizeIs(0));
 }
 
 TEST_F(FollowerTest, NoScopesStartsNothing) {

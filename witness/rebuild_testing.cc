@@ -1,5 +1,11 @@
 #include "witness/rebuild_testing.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -147,6 +153,35 @@ std::string PcrExtendOfArtifact(const std::string& artifact) {
   const crypto::Sha256Digest measurement = crypto::Sha256(artifact);
   return encoding::HexEncode(crypto::DigestBytes(crypto::Sha256(
       {std::string(32, '\0'), crypto::DigestBytes(measurement)})));
+}
+
+LoopbackListener::LoopbackListener() {
+  fd_ = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  EXPECT_GE(fd_, 0);
+  struct sockaddr_in address = {};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(
+      bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  EXPECT_EQ(listen(fd_, 16), 0);
+  socklen_t length = sizeof(address);
+  EXPECT_EQ(getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length),
+            0);
+  port_ = ntohs(address.sin_port);
+}
+
+LoopbackListener::~LoopbackListener() {
+  if (fd_ >= 0) close(fd_);
+}
+
+bool LoopbackListener::ConnectionAttempted() {
+  const int accepted = accept(fd_, nullptr, nullptr);
+  if (accepted >= 0) {
+    close(accepted);
+    return true;
+  }
+  EXPECT_EQ(errno, EAGAIN);
+  return false;
 }
 
 }  // namespace refsum::witness

@@ -76,6 +76,27 @@ absl::StatusOr<statement::Claim> VendorClaim(const TestRepository& repository,
 // of `artifact`, computed here rather than by the build script.
 std::string PcrExtendOfArtifact(const std::string& artifact);
 
+// A TCP listener on the host's 127.0.0.1 that never accepts by itself, for
+// tests that a build cannot reach the host's network: after the build,
+// ConnectionAttempted() tells whether anything connected.
+class LoopbackListener {
+ public:
+  // Listens on a free port; fails the test if it cannot.
+  LoopbackListener();
+  ~LoopbackListener();
+
+  LoopbackListener(const LoopbackListener&) = delete;
+  LoopbackListener& operator=(const LoopbackListener&) = delete;
+
+  int port() const { return port_; }
+  // Accepts, without waiting, a connection that reached the listener.
+  bool ConnectionAttempted();
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
 }  // namespace refsum::witness
 
 #endif  // REFSUM_WITNESS_REBUILD_TESTING_H_

@@ -8,10 +8,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "base/file.h"
 #include "base/status_macros.h"
 #include "witness/files.h"
@@ -83,6 +86,13 @@ absl::Status CheckDirectory(const std::string& path, absl::string_view what) {
   return absl::OkStatus();
 }
 
+// The disk space a build's writable host directories take.
+absl::StatusOr<uint64_t> BuildDiskUsage(const SandboxRun& run) {
+  ASSIGN_OR_RETURN(const uint64_t source, DiskUsage(run.source_dir));
+  ASSIGN_OR_RETURN(const uint64_t out, DiskUsage(run.out_dir));
+  return source + out;
+}
+
 }  // namespace
 
 std::vector<std::string> DefaultSystemPaths() {
@@ -108,6 +118,10 @@ std::vector<std::string> DefaultSystemPaths() {
 
 std::string SandboxResult::Describe(const SandboxLimits& limits) const {
   if (process.cancelled) return "the build was cancelled";
+  if (disk_exceeded) {
+    return absl::StrCat("the recipe wrote more than the disk limit of ",
+                        max_disk_bytes, " bytes in /src and /out");
+  }
   if (process.timed_out || !process.ok()) {
     return absl::StrCat("the recipe ", process.timed_out ? "" : "failed: ",
                         process.Describe(limits.wall_time));
@@ -273,11 +287,15 @@ absl::StatusOr<SandboxResult> Sandbox::Run(const SandboxRun& run) const {
   argv.insert(argv.end(), {"--", options_.prlimit_path,
                            absl::StrCat("--as=", run.limits.memory_bytes),
                            absl::StrCat("--nproc=", options_.max_processes),
+                           absl::StrCat("--fsize=", options_.max_disk_bytes),
                            "--core=0", "--", "/bin/sh", "-c", run.recipe});
 
   subprocess.argv = std::move(argv);
   subprocess.timeout = run.limits.wall_time;
-  subprocess.cancel = run.cancel;
+  // The build stops when the caller cancels it or the watchdog finds the
+  // disk limit exceeded.
+  absl::Notification stop;
+  subprocess.cancel = &stop;
   subprocess.max_output_bytes = options_.max_log_bytes;
   subprocess.output_path = run.log_path;
   for (const UniqueFd& fd : fds) subprocess.pass_fds.push_back(fd.get());
@@ -287,7 +305,43 @@ absl::StatusOr<SandboxResult> Sandbox::Run(const SandboxRun& run) const {
     subprocess.staging_dir = options_.staging_dir;
   }
   SandboxResult result;
-  ASSIGN_OR_RETURN(result.process, RunSubprocess(subprocess));
+  result.max_disk_bytes = options_.max_disk_bytes;
+  ASSIGN_OR_RETURN(const uint64_t disk_at_start, BuildDiskUsage(run));
+  absl::Notification finished;
+  bool disk_exceeded = false;  // written by the watchdog, read after join
+  std::thread watchdog([&] {
+    // Measuring a large tree takes time: it waits ten times as long as the
+    // last measurement took, so that it never uses more than a tenth of a
+    // core.
+    absl::Duration wait = options_.disk_check_interval;
+    while (!finished.WaitForNotificationWithTimeout(wait)) {
+      if (run.cancel != nullptr && run.cancel->HasBeenNotified()) {
+        stop.Notify();
+        return;
+      }
+      // A build that removes files while they are measured makes the walk
+      // fail; it is measured again next time.
+      const absl::Time start = absl::Now();
+      const absl::StatusOr<uint64_t> usage = BuildDiskUsage(run);
+      wait = std::max(options_.disk_check_interval,
+                      10 * (absl::Now() - start));
+      if (usage.ok() && *usage > disk_at_start &&
+          *usage - disk_at_start > options_.max_disk_bytes) {
+        disk_exceeded = true;
+        stop.Notify();
+        return;
+      }
+    }
+  });
+  absl::StatusOr<SubprocessResult> process = RunSubprocess(subprocess);
+  finished.Notify();
+  watchdog.join();
+  RETURN_IF_ERROR(process.status());
+  result.process = *std::move(process);
+  if (disk_exceeded) {
+    result.disk_exceeded = true;
+    result.process.cancelled = false;
+  }
   ASSIGN_OR_RETURN(result.output_bytes, TreeSize(run.out_dir));
   result.output_too_large = result.output_bytes > run.limits.output_bytes;
   return result;

@@ -51,9 +51,15 @@
 //     has), so that build_uid needs no access to the paths above them, such
 //     as the witness's state directory.
 //   - output: the size of /out is measured after the run (files and links,
-//     each inode once); more than output_bytes fails the run. During the
-//     run /src and /out live on the host's file system, so disk use is
-//     bounded only by it and the wall time.
+//     each inode once); more than output_bytes fails the run.
+//   - disk: /src and /out live on the host's file system. RLIMIT_FSIZE of
+//     max_disk_bytes bounds every file a build writes, and a watchdog
+//     measures the disk use of /src and /out (DiskUsage) every
+//     disk_check_interval (or ten times as long as the last measurement
+//     took, when that is longer): when they grew by more than max_disk_bytes since
+//     the start, the build is killed and fails. A build can therefore
+//     overshoot by what it writes in one interval (and in /tmp, /var/tmp
+//     and /dev/shm, which are bounded tmpfs).
 //   - log: stdout and stderr go to SandboxRun::log_path, at most
 //     max_log_bytes of it.
 //
@@ -77,6 +83,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "witness/config.h"
 #include "witness/subprocess.h"
 
@@ -107,6 +114,10 @@ struct SandboxOptions {
   uint64_t max_processes = 1024;
   // The most of the build's stdout and stderr kept in the log.
   size_t max_log_bytes = 1 << 20;
+  // How much /src and /out together may grow during a build, and how often
+  // that is measured.
+  uint64_t max_disk_bytes = uint64_t{16} << 30;
+  absl::Duration disk_check_interval = absl::Milliseconds(250);
 };
 
 // A host file or directory a build reads at `sandbox_path` (an absolute
@@ -141,9 +152,15 @@ struct SandboxResult {
   // The size of /out after the run, and whether it exceeds output_bytes.
   uint64_t output_bytes = 0;
   bool output_too_large = false;
+  // The build was killed because /src and /out grew by more than
+  // max_disk_bytes (process then shows the SIGKILL, and not `cancelled`).
+  bool disk_exceeded = false;
+  uint64_t max_disk_bytes = 0;
 
   // The recipe exited 0 within its limits.
-  bool ok() const { return process.ok() && !output_too_large; }
+  bool ok() const {
+    return process.ok() && !output_too_large && !disk_exceeded;
+  }
   // Why the run failed, e.g. "the recipe failed: exit code 2" or
   // "the recipe timed out after 1h"; "ok" when it did not.
   std::string Describe(const SandboxLimits& limits) const;

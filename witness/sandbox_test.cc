@@ -1,11 +1,8 @@
 #include "witness/sandbox.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <stdlib.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +17,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "witness/files.h"
+#include "witness/rebuild_testing.h"
 
 namespace refsum::witness {
 namespace {
@@ -126,19 +124,8 @@ TEST_F(SandboxTest, WitnessKeyIsInvisible) {
 }
 
 TEST_F(SandboxTest, NoNetwork) {
-  const int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  ASSERT_GE(listener, 0);
-  struct sockaddr_in address = {};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(
-      bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
-      0);
-  ASSERT_EQ(listen(listener, 16), 0);
-  socklen_t length = sizeof(address);
-  ASSERT_EQ(
-      getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
-  const int port = ntohs(address.sin_port);
+  LoopbackListener listener;
+  const int port = listener.port();
 
   const SandboxResult result = Run(absl::StrCat(
       "if bash -c 'echo hello > /dev/tcp/127.0.0.1/", port,
@@ -152,10 +139,7 @@ TEST_F(SandboxTest, NoNetwork) {
   EXPECT_THAT(Out("dev"), HasSubstr("lo:"));
   EXPECT_THAT(Out("dev"), Not(HasSubstr("eth")));
   // The host's listener never saw a connection.
-  const int accepted = accept(listener, nullptr, nullptr);
-  EXPECT_EQ(accepted, -1);
-  EXPECT_EQ(errno, EAGAIN);
-  close(listener);
+  EXPECT_FALSE(listener.ConnectionAttempted());
 }
 
 TEST_F(SandboxTest, WritesOutsideOutFail) {
@@ -236,6 +220,42 @@ TEST_F(SandboxTest, OutputBeyondTheLimitFails) {
   EXPECT_EQ(result.output_bytes, 2000000u);
   EXPECT_FALSE(result.ok());
   EXPECT_THAT(result.Describe(run_.limits), HasSubstr("more than the limit"));
+}
+
+TEST_F(SandboxTest, FillingTheDiskWithManyFilesIsStopped) {
+  SandboxOptions options;
+  options.max_disk_bytes = 8 << 20;
+  // One MiB at a time, each file under the per-file limit, into /src and
+  // /out alike, forever: only the watchdog stops it.
+  const SandboxResult result = Run(
+      "i=0; while true; do i=$((i+1)); "
+      "head -c 1048576 /dev/urandom > /src/fill$i; "
+      "head -c 1048576 /dev/urandom > /out/fill$i; done",
+      options);
+  EXPECT_TRUE(result.disk_exceeded) << Log();
+  EXPECT_FALSE(result.process.cancelled);
+  EXPECT_FALSE(result.ok());
+  EXPECT_THAT(result.Describe(run_.limits),
+              HasSubstr("more than the disk limit of 8388608 bytes"));
+  // Stopped near the limit, not at the end of the host's disk: well within
+  // what 2 MiB writes could add in a few check intervals on any machine.
+  absl::StatusOr<uint64_t> used = DiskUsage(root_ + "/build");
+  ASSERT_TRUE(used.ok()) << used.status();
+  EXPECT_LT(*used, uint64_t{1} << 30);
+}
+
+TEST_F(SandboxTest, OneHugeFileHitsTheFileSizeLimit) {
+  SandboxOptions options;
+  options.max_disk_bytes = 4 << 20;
+  const SandboxResult result =
+      Run("head -c 20000000 /dev/zero > /src/huge; s=$?; echo status $s >&2; "
+          "exit $s",
+          options);
+  EXPECT_FALSE(result.ok());
+  EXPECT_THAT(Log(), HasSubstr("status 153"));  // 128 + SIGXFSZ
+  struct stat st;
+  ASSERT_EQ(stat((run_.source_dir + "/huge").c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 4 << 20);
 }
 
 TEST_F(SandboxTest, MemoryIsLimited) {

@@ -31,8 +31,7 @@
 // request, 16 KiB of request line and headers, one request per connection),
 // with no request body ever read (a body limit of 0). A request body
 // cpp-httplib did not read is never taken for a next request: there is
-// none on the connection. With HttpServerOptions::tls the server speaks
-// HTTPS only.
+// none on the connection. With `tls` the server speaks HTTPS only.
 
 #ifndef REFSUM_LOG_HTTP_SERVER_H_
 #define REFSUM_LOG_HTTP_SERVER_H_
@@ -54,11 +53,13 @@ class HttpServer {
   // serves until Shutdown. The server is accepting connections when Start
   // returns. `reader` and `metrics` must outlive the server; `checkpoints`
   // is called once per checkpoint or tile request, from worker threads.
-  // Returns Unavailable if it cannot listen there, also when another
-  // process listens on that port.
+  // With `tls` it serves HTTPS only. Returns Unavailable if it cannot
+  // listen there, also when another process listens on that port, and
+  // InvalidArgument for TLS credentials that do not load.
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(
       const std::string& host, int port, const LogReader* reader,
-      CheckpointSource checkpoints, Metrics* metrics);
+      CheckpointSource checkpoints, Metrics* metrics,
+      std::shared_ptr<const http::TlsServerCredentials> tls = nullptr);
 
   // Shuts down (see Shutdown).
   ~HttpServer();

@@ -8,7 +8,8 @@
 //       [--witness_max_backoff DURATION]] [--grpc_max_receive_bytes N]
 //       [--grpc_max_send_bytes N] [--max_page_size N]
 //       [--max_inflight_submissions N] [--submit_rate_per_key RATE
-//       [--submit_burst_per_key N]]
+//       [--submit_burst_per_key N]] [--tls_cert FILE --tls_key FILE]
+//       [--witness_tls_ca FILE]
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -37,6 +38,7 @@
 #include "crypto/note.h"
 #include "crypto/signer.h"
 #include "encoding/json.h"
+#include "http/tls_credentials.h"
 #include "log/admission.h"
 #include "log/http_server.h"
 #include "log/metrics.h"
@@ -94,6 +96,16 @@ ABSL_FLAG(double, submit_rate_per_key, 0,
 ABSL_FLAG(double, submit_burst_per_key, 0,
           "serve: with --submit_rate_per_key, how many submissions a key may "
           "make at once; 0 for the rate rounded up (at least 1).");
+ABSL_FLAG(std::string, tls_cert, "",
+          "serve: a PEM certificate chain (the server's certificate first); "
+          "with --tls_key, both the gRPC and the HTTP listener speak TLS "
+          "only.");
+ABSL_FLAG(std::string, tls_key, "",
+          "serve: the PEM private key of --tls_cert; refused if its group or "
+          "others may read it.");
+ABSL_FLAG(std::string, witness_tls_ca, "",
+          "serve: a PEM file of the CA certificates https witnesses must "
+          "chain to; default: the system's CA store.");
 ABSL_FLAG(absl::Duration, witness_timeout, absl::Seconds(10),
           "serve: bound on connecting to a witness and on each read and "
           "write of a request to it.");
@@ -187,6 +199,7 @@ absl::StatusOr<std::unique_ptr<WitnessPusher>> StartWitnessing(
   options.io_timeout = timeout;
   options.max_backoff = max_backoff;
   options.metrics = metrics;
+  options.tls_ca_path = absl::GetFlag(FLAGS_witness_tls_ca);
   absl::StatusOr<std::unique_ptr<WitnessPusher>> pusher =
       WitnessPusher::Start(*std::move(policy), storage, verifier, options);
   if (!pusher.ok()) {
@@ -195,6 +208,16 @@ absl::StatusOr<std::unique_ptr<WitnessPusher>> StartWitnessing(
                                      pusher.status().message()));
   }
   return pusher;
+}
+
+// TLS with `tls`, plain text without.
+std::shared_ptr<grpc::ServerCredentials> GrpcServerCredentials(
+    const http::TlsServerCredentials* tls) {
+  if (tls == nullptr) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions options;
+  options.pem_key_cert_pairs.push_back(
+      {tls->private_key_pem, tls->certificate_chain_pem});
+  return grpc::SslServerCredentials(options);
 }
 
 // The per-key submission rate limiter of --submit_rate_per_key, or null.
@@ -261,6 +284,9 @@ absl::Status Serve() {
                    SplitHostPort(absl::GetFlag(FLAGS_http_addr), "http_addr"));
 
   ASSIGN_OR_RETURN(crypto::PrivateKey key, crypto::ReadPrivateKeyFile(key_path));
+  ASSIGN_OR_RETURN(std::shared_ptr<const http::TlsServerCredentials> tls,
+                   http::ReadTlsServerCredentials(absl::GetFlag(FLAGS_tls_cert),
+                                                  absl::GetFlag(FLAGS_tls_key)));
   ASSIGN_OR_RETURN(std::unique_ptr<crypto::NoteSigner> signer,
                    crypto::NewEd25519NoteSigner(origin, key));
   ASSIGN_OR_RETURN(std::unique_ptr<crypto::NoteVerifier> verifier,
@@ -314,7 +340,7 @@ absl::Status Serve() {
   grpc::ServerBuilder builder;
   int grpc_port = 0;
   builder.AddListeningPort(absl::GetFlag(FLAGS_grpc_addr),
-                           grpc::InsecureServerCredentials(), &grpc_port);
+                           GrpcServerCredentials(tls.get()), &grpc_port);
   builder.SetMaxReceiveMessageSize(
       absl::GetFlag(FLAGS_grpc_max_receive_bytes));
   builder.SetMaxSendMessageSize(absl::GetFlag(FLAGS_grpc_max_send_bytes));
@@ -333,7 +359,7 @@ absl::Status Serve() {
   ASSIGN_OR_RETURN(std::unique_ptr<HttpServer> http,
                    HttpServer::Start(http_address.first, http_address.second,
                                      storage.get(), std::move(served),
-                                     &metrics));
+                                     &metrics, tls));
   const std::string ready_file = absl::GetFlag(FLAGS_ready_file);
   if (!ready_file.empty()) {
     RETURN_IF_ERROR(WriteReadyFile(ready_file, grpc_port, grpc_address.first,

@@ -65,14 +65,17 @@ struct HttpServerOptions {
   // The directory /reports/ serves; typically ReportsDir(state_dir). It
   // need not exist (every report is then 404).
   std::string reports_dir;
+  // HTTPS only with these; plain HTTP when null.
+  std::shared_ptr<const http::TlsServerCredentials> tls;
 };
 
 class HttpServer {
  public:
   // Listens as `options` say and serves until Shutdown. The server accepts
   // connections when Start returns. `cosigner` must outlive the server.
-  // Returns InvalidArgument for a bad submission prefix, and Unavailable if
-  // it cannot listen there (also when another process listens on the port).
+  // Returns InvalidArgument for a bad submission prefix or TLS credentials
+  // that do not load, and Unavailable if it cannot listen there (also when
+  // another process listens on the port).
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(
       const HttpServerOptions& options, Cosigner* cosigner);
 

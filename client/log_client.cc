@@ -230,7 +230,7 @@ absl::StatusOr<FetchedBundle> LogClient::GetBundle(
                                                bundle.status().message())));
   }
   return FetchedBundle{std::move(*response.mutable_bundle_json()),
-                       *std::move(bundle)};
+                       *std::move(bundle), response.truncated()};
 }
 
 absl::StatusOr<FetchedBundle> LogClient::GetBundleForClaim(

@@ -39,6 +39,10 @@ namespace refsum::client {
 struct FetchedBundle {
   std::string json;
   tlog::Bundle bundle;
+  // The log left out claims or attestations beyond its page size
+  // (GetBundleResponse.truncated): the bundle's proofs hold, but it cannot
+  // show that no rebuilder said MISMATCH.
+  bool truncated = false;
 };
 
 class LogClient {

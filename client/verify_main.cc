@@ -207,6 +207,13 @@ absl::StatusOr<VerifiedClaim> Run(const Policy& policy, const Query& query) {
                      " holds no claim with ", DescribeQuery(query)));
   }
   ASSIGN_OR_RETURN(FetchedBundle fetched, std::move(fetched_or));
+  if (fetched.truncated) {
+    // Fails closed: a left-out attestation may be a MISMATCH.
+    return absl::FailedPreconditionError(absl::StrCat(
+        "rebuilds: the log ", absl::GetFlag(FLAGS_log),
+        " left claims or attestations out of the bundle (more than its page "
+        "size match), so a MISMATCH cannot be ruled out"));
+  }
   LogClient* raw = log.get();
   ASSIGN_OR_RETURN(
       VerifiedClaim verified,

@@ -18,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/file.h"
 #include "base/status_macros.h"
@@ -89,10 +90,12 @@ class TlsE2eTest : public ::testing::Test {
   // Writes a witness configuration following `log` and starts
   // `refsum-witness serve` with `flags`; returns its HTTP port.
   absl::StatusOr<int> StartWitness(const LogServer& log,
-                                   const std::vector<std::string>& flags) {
+                                   const std::vector<std::string>& flags,
+                                   int port = 0) {
     const std::string config = absl::StrCat(
         "name ", kWitnessName, "\n", "cosign_key witness-keys/cosign.key\n",
-        "rebuild_key witness-keys/rebuild.key\n", "http_addr 127.0.0.1:0\n",
+        "rebuild_key witness-keys/rebuild.key\n", "http_addr 127.0.0.1:",
+        port, "\n",
         "state_dir witness-state\n", "log ", kOrigin, " ", log_key_.vkey, " ",
         log.grpc_address(), "\n");
     RETURN_IF_ERROR(
@@ -109,13 +112,13 @@ class TlsE2eTest : public ::testing::Test {
     ASSIGN_OR_RETURN(const encoding::JsonValue value,
                      encoding::ParseJson(absl::StripSuffix(json, "\n")));
     const encoding::JsonValue* http = value.Find("http");
-    int port = 0;
+    int bound = 0;
     if (http == nullptr || http->AsString() == nullptr ||
         !absl::SimpleAtoi(absl::StripPrefix(*http->AsString(), "127.0.0.1:"),
-                          &port)) {
+                          &bound)) {
       return absl::InternalError(absl::StrCat("bad ready file: ", json));
     }
-    return port;
+    return bound;
   }
 
   absl::Status WitnessKeygen() {
@@ -247,6 +250,47 @@ TEST_F(TlsE2eTest, WitnessCosignsOverHttps) {
   EXPECT_FALSE(refused && refused->status == 200);
   const auto distrusting = HttpsClient(port, dir_ + "/other-ca.pem");
   EXPECT_FALSE(distrusting->Post(tlog::kAddCheckpointPath, body, "text/plain"));
+}
+
+TEST_F(TlsE2eTest, LogPushesCheckpointsToAnHttpsWitness) {
+  // The witness's port is named in the log's policy before either starts.
+  ASSERT_OK_AND_ASSIGN(const int port, ReserveLoopbackPort());
+  ASSERT_OK(WitnessKeygen());
+  ASSERT_OK_AND_ASSIGN(const std::string vkey,
+                       ReadFile(dir_ + "/witness-keys/cosign.vkey"));
+  ASSERT_OK(WriteFileAtomically(
+      dir_ + "/witnesses.txt",
+      absl::StrCat("log ", log_key_.vkey, "\nwitness w1 ",
+                   absl::StripSuffix(vkey, "\n"), " https://127.0.0.1:", port,
+                   "\nquorum w1\n"),
+      0644));
+  LogServerOptions options = TlsLogOptions();
+  options.extra_flags.push_back("--witnesses=" + dir_ + "/witnesses.txt");
+  options.extra_flags.push_back("--witness_tls_ca=" + dir_ + "/ca.pem");
+  options.extra_flags.push_back("--witness_max_backoff=1s");
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<LogServer> log,
+                       LogServer::Start(options));
+  ASSERT_OK(StartWitness(*log,
+                         {"--tls_cert=" + dir_ + "/server.pem",
+                          "--tls_key=" + dir_ + "/server.key",
+                          "--log_tls_ca=" + dir_ + "/ca.pem"},
+                         port)
+                .status());
+
+  // The log's first checkpoint gets witnessed over HTTPS (hang guard only).
+  std::string witnessed;
+  const absl::Time give_up = absl::Now() + kTimeout;
+  while (witnessed.empty() && absl::Now() < give_up) {
+    refsum::v1::GetCheckpointResponse response;
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + kTimeout));
+    const grpc::Status status = log->stub().GetCheckpoint(
+        &context, refsum::v1::GetCheckpointRequest(), &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    witnessed = response.witnessed_checkpoint();
+    if (witnessed.empty()) absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_THAT(witnessed, HasSubstr(absl::StrCat("\u2014 ", kWitnessName)));
 }
 
 TEST_F(TlsE2eTest, DaemonsRefuseKeysOthersMayRead) {

@@ -8,6 +8,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "base/file.h"
 #include "base/status_macros.h"
 
 namespace refsum::client {
@@ -57,7 +58,8 @@ absl::StatusOr<tlog::Hash> HashFromBytes(absl::string_view bytes) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<LogClient>> LogClient::Connect(
-    const std::string& address, absl::Duration deadline_per_call) {
+    const std::string& address, absl::Duration deadline_per_call,
+    const std::string& tls_ca_pem) {
   RETURN_IF_ERROR(CheckAddress(address));
   if (deadline_per_call <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
@@ -65,10 +67,18 @@ absl::StatusOr<std::unique_ptr<LogClient>> LogClient::Connect(
   }
   grpc::ChannelArguments arguments;
   arguments.SetMaxReceiveMessageSize(kMaxResponseBytes);
-  // refsum-log serves plaintext gRPC: what it returns is authenticated by
-  // signatures and proofs, not by the transport.
-  std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
-      address, grpc::InsecureChannelCredentials(), arguments);
+  // What the log returns is authenticated by signatures and proofs, not by
+  // the transport; TLS keeps the queries private and the answers whole.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  if (tls_ca_pem.empty()) {
+    credentials = grpc::InsecureChannelCredentials();
+  } else {
+    grpc::SslCredentialsOptions options;
+    options.pem_root_certs = tls_ca_pem;
+    credentials = grpc::SslCredentials(options);
+  }
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateCustomChannel(address, credentials, arguments);
   return std::unique_ptr<LogClient>(new LogClient(
       address, deadline_per_call, refsum::v1::Log::NewStub(channel)));
 }
@@ -220,7 +230,7 @@ absl::StatusOr<FetchedBundle> LogClient::GetBundle(
                                                bundle.status().message())));
   }
   return FetchedBundle{std::move(*response.mutable_bundle_json()),
-                       *std::move(bundle)};
+                       *std::move(bundle), response.truncated()};
 }
 
 absl::StatusOr<FetchedBundle> LogClient::GetBundleForClaim(
@@ -243,6 +253,20 @@ absl::StatusOr<FetchedBundle> LogClient::GetBundleForArtifact(
   refsum::v1::GetBundleRequest request;
   request.set_artifact_sha256(std::string(artifact_sha256_hex));
   return GetBundle(request);
+}
+
+absl::StatusOr<std::unique_ptr<LogClient>> ConnectWithCaFile(
+    const std::string& address, const std::string& tls_ca_path) {
+  std::string ca_pem;
+  if (!tls_ca_path.empty()) {
+    absl::StatusOr<std::string> read = ReadFile(tls_ca_path, 1 << 20);
+    if (!read.ok()) {
+      return absl::Status(read.status().code(),
+                          absl::StrCat("--tls_ca: ", read.status().message()));
+    }
+    ca_pem = *std::move(read);
+  }
+  return LogClient::Connect(address, absl::Seconds(60), ca_pem);
 }
 
 }  // namespace refsum::client

@@ -39,6 +39,10 @@ namespace refsum::client {
 struct FetchedBundle {
   std::string json;
   tlog::Bundle bundle;
+  // The log left out claims or attestations beyond its page size
+  // (GetBundleResponse.truncated): the bundle's proofs hold, but it cannot
+  // show that no rebuilder said MISMATCH.
+  bool truncated = false;
 };
 
 class LogClient {
@@ -50,11 +54,17 @@ class LogClient {
   // naming the address when it is not HOST:PORT with a port in 1..65535 or
   // the deadline is not positive.
   //
+  // With `tls_ca_pem` (PEM CA certificates) the client speaks TLS and
+  // accepts only a log whose certificate chains to one of them and names
+  // the address's host (DNS name or IP address); without, plain text.
+  //
   // Nothing is sent yet: gRPC connects on the first call, and an unreachable
-  // log fails that call with UNAVAILABLE.
+  // log, or one whose TLS certificate is not accepted, fails that call with
+  // UNAVAILABLE.
   static absl::StatusOr<std::unique_ptr<LogClient>> Connect(
       const std::string& address,
-      absl::Duration deadline_per_call = absl::Seconds(60));
+      absl::Duration deadline_per_call = absl::Seconds(60),
+      const std::string& tls_ca_pem = "");
 
   LogClient(const LogClient&) = delete;
   LogClient& operator=(const LogClient&) = delete;
@@ -126,6 +136,13 @@ class LogClient {
   const absl::Duration deadline_per_call_;
   const std::unique_ptr<refsum::v1::Log::Stub> stub_;
 };
+
+// For the tools' --log and --tls_ca flags: connects to `address` with the
+// default deadline, with TLS against the CA certificates in the PEM file
+// `tls_ca_path` unless it is empty. Returns ReadFile's errors for the file
+// (naming it), and Connect's.
+absl::StatusOr<std::unique_ptr<LogClient>> ConnectWithCaFile(
+    const std::string& address, const std::string& tls_ca_path);
 
 }  // namespace refsum::client
 

@@ -140,6 +140,8 @@ class FakeLog final : public refsum::v1::Log::Service {
           response->set_bundle_json("{\"not\":\"a bundle\"}");
           return grpc::Status::OK;
         }
+        // Claim 2 has more attestations than the log's page size.
+        response->set_truncated(request->claim_index() == 2);
         break;
       case refsum::v1::GetBundleRequest::kReferenceValue:
         if (request->reference_value().algorithm() != "sha384" ||
@@ -319,6 +321,11 @@ TEST_F(LogClientTest, GetBundleKeepsTheJsonVerbatim) {
   EXPECT_EQ(bundle->json, log_.bundle_json());
   ASSERT_EQ(bundle->bundle.claims.size(), 1u);
   EXPECT_EQ(bundle->bundle.claims[0].claim.leaf, "claim");
+  EXPECT_FALSE(bundle->truncated);
+  const absl::StatusOr<FetchedBundle> truncated =
+      client_->GetBundleForClaim(2);
+  ASSERT_TRUE(truncated.ok()) << truncated.status();
+  EXPECT_TRUE(truncated->truncated);
 
   EXPECT_TRUE(client_->GetBundleForValue({"sha384", "ab"}).ok());
   EXPECT_TRUE(client_->GetBundleForArtifact("cd").ok());

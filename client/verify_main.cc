@@ -35,6 +35,9 @@ ABSL_FLAG(std::string, policy, "", "The trust policy file.");
 ABSL_FLAG(std::string, state_dir, "",
           "Where the newest verified checkpoint of each log is kept.");
 ABSL_FLAG(std::string, log, "", "Verify online: the log's gRPC HOST:PORT.");
+ABSL_FLAG(std::string, tls_ca, "",
+          "Verify online over TLS: the log's certificate must chain to the "
+          "CA certificates in this PEM file.");
 ABSL_FLAG(std::string, bundle, "", "Verify offline: a bundle JSON file.");
 ABSL_FLAG(std::string, value, "", "The reference value, ALG:HEX.");
 ABSL_FLAG(std::string, artifact, "", "The artifact digest, sha256:HEX.");
@@ -193,7 +196,8 @@ absl::StatusOr<VerifiedClaim> Run(const Policy& policy, const Query& query) {
     return Verify(policy, store, bundle, query, nullptr);
   }
   ASSIGN_OR_RETURN(std::unique_ptr<LogClient> log,
-                   LogClient::Connect(absl::GetFlag(FLAGS_log)));
+                   ConnectWithCaFile(absl::GetFlag(FLAGS_log),
+                                     absl::GetFlag(FLAGS_tls_ca)));
   absl::StatusOr<FetchedBundle> fetched_or = FetchBundle(*log, query);
   if (absl::IsNotFound(fetched_or.status())) {
     // The log holds no claim for the query: the "value" check fails, as it
@@ -203,6 +207,13 @@ absl::StatusOr<VerifiedClaim> Run(const Policy& policy, const Query& query) {
                      " holds no claim with ", DescribeQuery(query)));
   }
   ASSIGN_OR_RETURN(FetchedBundle fetched, std::move(fetched_or));
+  if (fetched.truncated) {
+    // Fails closed: a left-out attestation may be a MISMATCH.
+    return absl::FailedPreconditionError(absl::StrCat(
+        "rebuilds: the log ", absl::GetFlag(FLAGS_log),
+        " left claims or attestations out of the bundle (more than its page "
+        "size match), so a MISMATCH cannot be ruled out"));
+  }
   LogClient* raw = log.get();
   ASSIGN_OR_RETURN(
       VerifiedClaim verified,

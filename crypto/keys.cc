@@ -306,18 +306,24 @@ absl::Status WritePrivateKeyFile(const std::string& path,
   return WriteFileAtomically(path, pem, 0600);
 }
 
-absl::StatusOr<PrivateKey> ReadPrivateKeyFile(const std::string& path) {
+absl::StatusOr<std::string> ReadPrivateFile(const std::string& path,
+                                            absl::string_view what,
+                                            size_t max_bytes) {
   struct stat info;
   if (stat(path.c_str(), &info) != 0) {
-    return ErrnoStatus(errno, absl::StrCat("private key ", path));
+    return ErrnoStatus(errno, absl::StrCat(what, " ", path));
   }
   if ((info.st_mode & 0077) != 0) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "private key ", path, " is accessible by group or others (mode ",
+        what, " ", path, " is accessible by group or others (mode ",
         absl::StrFormat("%04o", info.st_mode & 0777),
         "); run chmod 600 on it"));
   }
-  ASSIGN_OR_RETURN(std::string pem, ReadFile(path, 64 * 1024));
+  return ReadFile(path, max_bytes);
+}
+
+absl::StatusOr<PrivateKey> ReadPrivateKeyFile(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string pem, ReadPrivateFile(path, "private key"));
   absl::StatusOr<PrivateKey> key = PrivateKey::FromPem(pem);
   if (!key.ok()) {
     return absl::InvalidArgumentError(

@@ -127,6 +127,15 @@ absl::Status WritePrivateKeyFile(const std::string& path,
 // parse.
 absl::StatusOr<PrivateKey> ReadPrivateKeyFile(const std::string& path);
 
+// Reads a file that holds a secret, such as a TLS private key, of at most
+// `max_bytes`, after the same check as ReadPrivateKeyFile: FailedPrecondition
+// (naming the path and its mode) when its group or others may access it,
+// NotFound when it is missing. `what` names the file in messages, e.g.
+// "TLS key".
+absl::StatusOr<std::string> ReadPrivateFile(const std::string& path,
+                                            absl::string_view what,
+                                            size_t max_bytes = 64 * 1024);
+
 // Writes `key` as PEM to `path`, mode 0644, atomically.
 absl::Status WritePublicKeyFile(const std::string& path, const PublicKey& key);
 

@@ -170,6 +170,24 @@ TEST(KeysTest, PrivateKeyFilesAre0600AndLooseModesAreRefused) {
             absl::StatusCode::kNotFound);
 }
 
+TEST(KeysTest, ReadPrivateFileRefusesWhatOthersMayRead) {
+  const std::string path = TempDir() + "/keys_test.secret";
+  ASSERT_TRUE(WriteFileAtomically(path, "any secret", 0600).ok());
+  absl::StatusOr<std::string> read = ReadPrivateFile(path, "TLS key");
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(*read, "any secret");
+  for (const mode_t loose : {0604, 0620}) {
+    ASSERT_EQ(chmod(path.c_str(), loose), 0);
+    const absl::Status status = ReadPrivateFile(path, "TLS key").status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_NE(status.message().find(absl::StrCat("TLS key ", path)),
+              absl::string_view::npos)
+        << status;
+  }
+  EXPECT_EQ(ReadPrivateFile(path + ".missing", "TLS key").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 TEST(KeysTest, PublicKeyFilesRoundTripAndNameThePathOnError) {
   absl::StatusOr<PrivateKey> key = PrivateKey::Generate(KeyType::kEcdsaP256);
   ASSERT_TRUE(key.ok());

@@ -1,22 +1,32 @@
 // A cpp-httplib server with the limits refsum's HTTP services share, so that
-// slow or malicious clients cannot hold it:
-//   - options.worker_threads worker threads (16). At most
-//     options.max_queued_connections accepted connections (64) wait for one;
-//     then the accept loop pauses and further clients wait in the kernel's
-//     listen backlog (options.listen_backlog, 256).
-//   - options.io_timeout (5 s) for a request's first byte, and as read and
-//     write timeout on every later socket operation.
+// slow or malicious clients cannot hold it, optionally over TLS:
+//   - A gate thread takes every accepted connection, non-blocking, and reads
+//     its request header (after the TLS handshake, with TLS) until the
+//     header is complete; only then does the connection go to one of
+//     options.worker_threads workers (16). A slow-loris client that opens
+//     connections and dribbles bytes therefore never holds a worker: it
+//     holds one of options.max_connections (1024) connection slots (a
+//     connection accepted beyond them is closed at once) until
+//     options.request_timeout.
+//   - options.request_timeout (10 s) from accept for the whole request:
+//     handshake and header (a connection whose header is not complete by
+//     then gets 408 and is closed), and body. options.io_timeout (5 s)
+//     bounds each later wait for the socket, and options.connection_timeout
+//     (30 s) from accept the whole exchange, writing the response included.
+//   - Request line and headers of at most options.max_header_bytes
+//     (16 KiB; 431 otherwise), request bodies of at most
+//     options.max_body_bytes (0: none; 413 otherwise).
 //   - One request per connection (no keep-alive, "Connection: close"), so a
 //     worker is never parked on an idle connection, and a request body the
 //     server did not read is never taken for the next request (a proxy in
 //     front would see one request where the server saw two).
-//   - Request bodies of at most options.max_body_bytes (0: none; 413
-//     otherwise). cpp-httplib bounds the request line and each header line
-//     to 8 KiB.
 //   - SO_REUSEADDR instead of cpp-httplib's default SO_REUSEPORT: a second
 //     server cannot bind the same port and silently take half of the
 //     connections, while a restarted server can still listen while
 //     connections of the previous one linger in TIME_WAIT.
+//   - TLS (options.tls): TLS 1.2 or later with the given certificate chain
+//     and key; a client that does not speak TLS fails the handshake and is
+//     closed.
 // Every response without a Cache-Control header, including those
 // cpp-httplib writes itself (400, 413, 414, ...), gets "Cache-Control:
 // no-store".
@@ -41,16 +51,29 @@
 
 namespace refsum::http {
 
+// A TLS server certificate and its key, both PEM.
+struct TlsServerCredentials {
+  // The server certificate followed by any intermediate certificates.
+  std::string certificate_chain_pem;
+  std::string private_key_pem;
+};
+
 struct BoundedServerOptions {
   // Where to listen; port 0 picks a free port (see BoundedServer::port()).
   std::string host = "127.0.0.1";
   int port = 0;
   size_t worker_threads = 16;
-  size_t max_queued_connections = 64;
+  // Connections accepted and not yet closed: waiting for their header,
+  // waiting for a worker, or being answered.
+  size_t max_connections = 1024;
   int listen_backlog = 256;
-  // Rounded down to whole seconds.
+  absl::Duration request_timeout = absl::Seconds(10);
   absl::Duration io_timeout = absl::Seconds(5);
+  absl::Duration connection_timeout = absl::Seconds(30);
+  size_t max_header_bytes = 16 << 10;
   size_t max_body_bytes = 0;
+  // Serve HTTPS with these; plain HTTP when null.
+  std::shared_ptr<const TlsServerCredentials> tls;
 };
 
 // The Cache-Control of every response that does not set one.
@@ -63,8 +86,10 @@ class BoundedServer {
   // say and serves until Shutdown. `add_handlers` must leave alone what
   // this class sets: the task queue, timeouts, keep-alive, payload limit,
   // socket options and the post-routing handler. The server accepts
-  // connections when Start returns. Returns Unavailable if it cannot listen
-  // there, also when another process listens on that port.
+  // connections when Start returns. Returns InvalidArgument for options
+  // out of range or TLS credentials that do not load (naming the problem),
+  // and Unavailable if it cannot listen there, also when another process
+  // listens on that port.
   static absl::StatusOr<std::unique_ptr<BoundedServer>> Start(
       const BoundedServerOptions& options,
       absl::FunctionRef<void(httplib::Server&)> add_handlers);
@@ -84,7 +109,7 @@ class BoundedServer {
   void Shutdown();
 
  private:
-  // The cpp-httplib server and its listening thread.
+  // The cpp-httplib server, its listening thread, the gate and the workers.
   struct Listener;
 
   BoundedServer(int port, std::unique_ptr<Listener> listener);

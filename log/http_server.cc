@@ -174,11 +174,13 @@ void Respond(const Context& context, const httplib::Request& request,
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
     const std::string& host, int port, const LogReader* reader,
-    CheckpointSource checkpoints, Metrics* metrics) {
+    CheckpointSource checkpoints, Metrics* metrics,
+    std::shared_ptr<const http::TlsServerCredentials> tls) {
   // The limits documented in http_server.h are BoundedServer's defaults.
   http::BoundedServerOptions options;
   options.host = host;
   options.port = port;
+  options.tls = std::move(tls);
   // No request body is ever read.
   options.max_body_bytes = 0;
   ASSIGN_OR_RETURN(

@@ -25,20 +25,13 @@
 // else (errors, /metrics) not at all (no-store). Every response, including
 // those cpp-httplib writes itself, is counted in Metrics by status code.
 //
-// Limits, so that slow or malicious clients cannot hold the server (those
-// of http/bounded_server.h, with its defaults):
-//   - 16 worker threads. At most 64 accepted connections wait for one;
-//     then the accept loop pauses and further clients wait in the kernel's
-//     listen backlog (256).
-//   - 5 s for a request's first byte, and 5 s read and write timeouts on
-//     every later socket operation.
-//   - One request per connection (no keep-alive), so a worker is never
-//     parked on an idle connection. It also keeps a request body, which is
-//     never read, from being taken for the next request: a proxy in front
-//     would see one request where the server saw two.
-//   - No request body is ever read, and cpp-httplib's payload limit is 0 as
-//     well; its own limits bound the request line and each header line to
-//     8 KiB.
+// Limits, so that slow or malicious clients cannot hold the server: those
+// of http/bounded_server.h (16 workers that only ever see requests whose
+// header has fully arrived, at most 1024 connections, 10 s for the whole
+// request, 16 KiB of request line and headers, one request per connection),
+// with no request body ever read (a body limit of 0). A request body
+// cpp-httplib did not read is never taken for a next request: there is
+// none on the connection. With `tls` the server speaks HTTPS only.
 
 #ifndef REFSUM_LOG_HTTP_SERVER_H_
 #define REFSUM_LOG_HTTP_SERVER_H_
@@ -60,11 +53,13 @@ class HttpServer {
   // serves until Shutdown. The server is accepting connections when Start
   // returns. `reader` and `metrics` must outlive the server; `checkpoints`
   // is called once per checkpoint or tile request, from worker threads.
-  // Returns Unavailable if it cannot listen there, also when another
-  // process listens on that port.
+  // With `tls` it serves HTTPS only. Returns Unavailable if it cannot
+  // listen there, also when another process listens on that port, and
+  // InvalidArgument for TLS credentials that do not load.
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(
       const std::string& host, int port, const LogReader* reader,
-      CheckpointSource checkpoints, Metrics* metrics);
+      CheckpointSource checkpoints, Metrics* metrics,
+      std::shared_ptr<const http::TlsServerCredentials> tls = nullptr);
 
   // Shuts down (see Shutdown).
   ~HttpServer();

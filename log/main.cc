@@ -5,15 +5,21 @@
 //       --grpc_addr HOST:PORT --http_addr HOST:PORT [--keys FILE | --open]
 //       [--ready_file FILE] [--batch_size N] [--batch_interval DURATION]
 //       [--cache_mb N] [--witnesses FILE [--witness_timeout DURATION]
-//       [--witness_max_backoff DURATION]]
+//       [--witness_max_backoff DURATION]] [--grpc_max_receive_bytes N]
+//       [--grpc_max_send_bytes N] [--max_page_size N]
+//       [--max_inflight_submissions N] [--submit_rate_per_key RATE
+//       [--submit_burst_per_key N]] [--tls_cert FILE --tls_key FILE]
+//       [--witness_tls_ca FILE]
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -32,9 +38,11 @@
 #include "crypto/note.h"
 #include "crypto/signer.h"
 #include "encoding/json.h"
+#include "http/tls_credentials.h"
 #include "log/admission.h"
 #include "log/http_server.h"
 #include "log/metrics.h"
+#include "log/rate_limiter.h"
 #include "log/sequencer.h"
 #include "log/service.h"
 #include "log/storage.h"
@@ -70,6 +78,34 @@ ABSL_FLAG(std::string, witnesses, "",
           "groups, quorum). With it, GET /checkpoint, tiles and bundles serve "
           "the newest checkpoint that meets the quorum, with the "
           "cosignatures.");
+ABSL_FLAG(int, grpc_max_receive_bytes, 4 << 20,
+          "serve: the largest gRPC request accepted (RESOURCE_EXHAUSTED "
+          "beyond); a submission is at most a 64 KiB leaf, sent as JSON.");
+ABSL_FLAG(int, grpc_max_send_bytes, 65 << 20,
+          "serve: the largest gRPC answer sent; bundles are the largest (up "
+          "to 64 MiB of JSON).");
+ABSL_FLAG(int, max_page_size, 1000,
+          "serve: the most entries, indices, bundle claims and attestations "
+          "per claim one call returns.");
+ABSL_FLAG(int, max_inflight_submissions, 4096,
+          "serve: submissions admitted and not yet answered; beyond, "
+          "RESOURCE_EXHAUSTED at once. 0 for no bound.");
+ABSL_FLAG(double, submit_rate_per_key, 0,
+          "serve: submissions per second one signer key may make, beyond a "
+          "burst (RESOURCE_EXHAUSTED naming the keyid); 0 for no limit.");
+ABSL_FLAG(double, submit_burst_per_key, 0,
+          "serve: with --submit_rate_per_key, how many submissions a key may "
+          "make at once; 0 for the rate rounded up (at least 1).");
+ABSL_FLAG(std::string, tls_cert, "",
+          "serve: a PEM certificate chain (the server's certificate first); "
+          "with --tls_key, both the gRPC and the HTTP listener speak TLS "
+          "only.");
+ABSL_FLAG(std::string, tls_key, "",
+          "serve: the PEM private key of --tls_cert; refused if its group or "
+          "others may read it.");
+ABSL_FLAG(std::string, witness_tls_ca, "",
+          "serve: a PEM file of the CA certificates https witnesses must "
+          "chain to; default: the system's CA store.");
 ABSL_FLAG(absl::Duration, witness_timeout, absl::Seconds(10),
           "serve: bound on connecting to a witness and on each read and "
           "write of a request to it.");
@@ -163,6 +199,7 @@ absl::StatusOr<std::unique_ptr<WitnessPusher>> StartWitnessing(
   options.io_timeout = timeout;
   options.max_backoff = max_backoff;
   options.metrics = metrics;
+  options.tls_ca_path = absl::GetFlag(FLAGS_witness_tls_ca);
   absl::StatusOr<std::unique_ptr<WitnessPusher>> pusher =
       WitnessPusher::Start(*std::move(policy), storage, verifier, options);
   if (!pusher.ok()) {
@@ -171,6 +208,32 @@ absl::StatusOr<std::unique_ptr<WitnessPusher>> StartWitnessing(
                                      pusher.status().message()));
   }
   return pusher;
+}
+
+// TLS with `tls`, plain text without.
+std::shared_ptr<grpc::ServerCredentials> GrpcServerCredentials(
+    const http::TlsServerCredentials* tls) {
+  if (tls == nullptr) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions options;
+  options.pem_key_cert_pairs.push_back(
+      {tls->private_key_pem, tls->certificate_chain_pem});
+  return grpc::SslServerCredentials(options);
+}
+
+// The per-key submission rate limiter of --submit_rate_per_key, or null.
+absl::StatusOr<std::unique_ptr<KeyedRateLimiter>> NewRateLimiter() {
+  const double rate = absl::GetFlag(FLAGS_submit_rate_per_key);
+  double burst = absl::GetFlag(FLAGS_submit_burst_per_key);
+  if (rate == 0 && burst == 0) return nullptr;
+  if (burst == 0) burst = std::max(1.0, std::ceil(rate));
+  absl::StatusOr<std::unique_ptr<KeyedRateLimiter>> limiter =
+      KeyedRateLimiter::Create(rate, burst);
+  if (!limiter.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--submit_rate_per_key ", rate, " --submit_burst_per_key ", burst,
+        ": ", limiter.status().message()));
+  }
+  return limiter;
 }
 
 absl::Status WriteReadyFile(const std::string& path, int grpc_port,
@@ -205,12 +268,25 @@ absl::Status Serve() {
         "--batch_size and --cache_mb must be positive and --batch_interval "
         "not negative");
   }
+  if (absl::GetFlag(FLAGS_grpc_max_receive_bytes) < 1 ||
+      absl::GetFlag(FLAGS_grpc_max_send_bytes) < 1 ||
+      absl::GetFlag(FLAGS_max_page_size) < 1 ||
+      absl::GetFlag(FLAGS_max_inflight_submissions) < 0) {
+    return absl::InvalidArgumentError(
+        "--grpc_max_receive_bytes, --grpc_max_send_bytes and --max_page_size "
+        "must be positive and --max_inflight_submissions not negative");
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<KeyedRateLimiter> rate_limiter,
+                   NewRateLimiter());
   ASSIGN_OR_RETURN(auto grpc_address,
                    SplitHostPort(absl::GetFlag(FLAGS_grpc_addr), "grpc_addr"));
   ASSIGN_OR_RETURN(auto http_address,
                    SplitHostPort(absl::GetFlag(FLAGS_http_addr), "http_addr"));
 
   ASSIGN_OR_RETURN(crypto::PrivateKey key, crypto::ReadPrivateKeyFile(key_path));
+  ASSIGN_OR_RETURN(std::shared_ptr<const http::TlsServerCredentials> tls,
+                   http::ReadTlsServerCredentials(absl::GetFlag(FLAGS_tls_cert),
+                                                  absl::GetFlag(FLAGS_tls_key)));
   ASSIGN_OR_RETURN(std::unique_ptr<crypto::NoteSigner> signer,
                    crypto::NewEd25519NoteSigner(origin, key));
   ASSIGN_OR_RETURN(std::unique_ptr<crypto::NoteVerifier> verifier,
@@ -252,6 +328,11 @@ absl::Status Serve() {
   ServiceOptions service_options;
   service_options.metrics = &metrics;
   service_options.witnesses = witnesses.get();
+  service_options.max_page_size =
+      static_cast<uint32_t>(absl::GetFlag(FLAGS_max_page_size));
+  service_options.max_inflight_submissions =
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_inflight_submissions));
+  service_options.rate_limiter = rate_limiter.get();
   auto service = std::make_unique<LogService>(storage.get(), sequencer.get(),
                                               admission.get(), service_options);
 
@@ -259,7 +340,10 @@ absl::Status Serve() {
   grpc::ServerBuilder builder;
   int grpc_port = 0;
   builder.AddListeningPort(absl::GetFlag(FLAGS_grpc_addr),
-                           grpc::InsecureServerCredentials(), &grpc_port);
+                           GrpcServerCredentials(tls.get()), &grpc_port);
+  builder.SetMaxReceiveMessageSize(
+      absl::GetFlag(FLAGS_grpc_max_receive_bytes));
+  builder.SetMaxSendMessageSize(absl::GetFlag(FLAGS_grpc_max_send_bytes));
   builder.RegisterService(service.get());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || grpc_port == 0) {
@@ -275,7 +359,7 @@ absl::Status Serve() {
   ASSIGN_OR_RETURN(std::unique_ptr<HttpServer> http,
                    HttpServer::Start(http_address.first, http_address.second,
                                      storage.get(), std::move(served),
-                                     &metrics));
+                                     &metrics, tls));
   const std::string ready_file = absl::GetFlag(FLAGS_ready_file);
   if (!ready_file.empty()) {
     RETURN_IF_ERROR(WriteReadyFile(ready_file, grpc_port, grpc_address.first,

@@ -30,6 +30,24 @@ grpc::Status ToGrpc(const absl::Status& status) {
                       std::string(status.message()));
 }
 
+// InvalidArgument naming `field` when `value` is longer than `max_bytes`.
+absl::Status CheckFieldLength(absl::string_view field, absl::string_view value,
+                              size_t max_bytes) {
+  if (value.size() <= max_bytes) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      field, " is ", value.size(), " bytes long; the log accepts at most ",
+      max_bytes));
+}
+
+// Checks the string fields of a digest query.
+absl::Status CheckDigestLengths(absl::string_view field, const Digest& digest,
+                                size_t max_bytes) {
+  RETURN_IF_ERROR(CheckFieldLength(absl::StrCat(field, ".algorithm"),
+                                   digest.algorithm(), max_bytes));
+  return CheckFieldLength(absl::StrCat(field, ".hex"), digest.hex(),
+                          max_bytes);
+}
+
 std::string HashBytes(const tlog::Hash& hash) {
   return std::string(crypto::DigestBytes(hash));
 }
@@ -109,6 +127,18 @@ absl::StatusOr<std::string> ArtifactKey(absl::string_view sha256_hex) {
   return LookupKeyForArtifact(bytes);
 }
 
+absl::Status CheckFindLengths(const refsum::v1::FindRequest& request,
+                              size_t max_bytes) {
+  RETURN_IF_ERROR(CheckFieldLength("artifact_sha256",
+                                   request.artifact_sha256(), max_bytes));
+  RETURN_IF_ERROR(CheckDigestLengths("reference_value",
+                                     request.reference_value(), max_bytes));
+  RETURN_IF_ERROR(CheckFieldLength("source.repository",
+                                   request.source().repository(), max_bytes));
+  return CheckFieldLength("source.commit", request.source().commit(),
+                          max_bytes);
+}
+
 absl::StatusOr<std::string> FindKey(const refsum::v1::FindRequest& request) {
   switch (request.query_case()) {
     case refsum::v1::FindRequest::kArtifactSha256:
@@ -186,24 +216,65 @@ grpc::ServerUnaryReactor* LogService::Reply(
   return reactor;
 }
 
+bool LogService::AdmitInflight() {
+  const size_t limit = options_.max_inflight_submissions;
+  size_t current = inflight_submissions_.load();
+  do {
+    if (limit != 0 && current >= limit) return false;
+  } while (!inflight_submissions_.compare_exchange_weak(current, current + 1));
+  return true;
+}
+
+void LogService::FinishSubmission(grpc::ServerUnaryReactor* reactor,
+                                  const absl::Status& status) {
+  Record("Submit", status);
+  // Before Finish, so that a client that saw the answer finds the slot free.
+  inflight_submissions_.fetch_sub(1);
+  reactor->Finish(ToGrpc(status));
+}
+
 grpc::ServerUnaryReactor* LogService::Submit(
     grpc::CallbackServerContext* context,
     const refsum::v1::SubmitRequest* request,
     refsum::v1::SubmitResponse* response) {
-  if (request->wait_for_witnesses() && options_.witnesses == nullptr) {
+  if (!AdmitInflight()) {
     return Reply(context, "Submit",
-                 absl::FailedPreconditionError(
-                     "this log has no witness policy, so there is no "
-                     "witnessed checkpoint to wait for"));
+                 absl::ResourceExhaustedError(absl::StrCat(
+                     "the log is answering ",
+                     options_.max_inflight_submissions,
+                     " submissions, its limit; retry later")));
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const auto fail = [this, reactor](const absl::Status& status) {
+    FinishSubmission(reactor, status);
+    return reactor;
+  };
+  if (request->wait_for_witnesses() && options_.witnesses == nullptr) {
+    return fail(absl::FailedPreconditionError(
+        "this log has no witness policy, so there is no witnessed checkpoint "
+        "to wait for"));
+  }
+  if (absl::Status status =
+          CheckFieldLength("public_key_pem", request->public_key_pem(),
+                           options_.max_query_field_bytes);
+      !status.ok()) {
+    return fail(status);
   }
   absl::StatusOr<crypto::DsseEnvelope> envelope = DecodeSubmission(*request);
-  if (!envelope.ok()) return Reply(context, "Submit", envelope.status());
+  if (!envelope.ok()) return fail(envelope.status());
   const std::shared_ptr<const SignedCheckpoint> latest = sequencer_->Latest();
   absl::StatusOr<PendingEntry> entry = admission_->Admit(
       *envelope, request->public_key_pem(), latest->checkpoint.size);
-  if (!entry.ok()) return Reply(context, "Submit", entry.status());
+  if (!entry.ok()) return fail(entry.status());
+  // Admit verified the envelope's one signature.
+  if (options_.rate_limiter != nullptr &&
+      !options_.rate_limiter->TryAcquire(envelope->signatures[0].keyid)) {
+    return fail(absl::ResourceExhaustedError(absl::StrCat(
+        "key ", envelope->signatures[0].keyid,
+        " exceeded its submission rate limit of ",
+        options_.rate_limiter->rate_per_second(), " per second; retry later")));
+  }
 
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const tlog::Hash leaf_hash = entry->leaf_hash;
   // Answers with the proof against done->checkpoint, on a worker: building
   // the proof reads storage, which neither the sequencer's nor the witness
@@ -224,13 +295,12 @@ grpc::ServerUnaryReactor* LogService::Submit(
         response->set_duplicate(done->duplicate);
         return absl::OkStatus();
       }();
-      Record("Submit", status);
       if (status.ok() && options_.metrics != nullptr) {
         options_.metrics->RecordSubmission(done->duplicate
                                                ? SubmissionResult::kDuplicate
                                                : SubmissionResult::kNew);
       }
-      reactor->Finish(ToGrpc(status));
+      FinishSubmission(reactor, status);
     });
   };
   WitnessPusher* const witnesses =
@@ -305,6 +375,9 @@ grpc::ServerUnaryReactor* LogService::GetInclusionProof(
             "no leaf with that hash in the tree of size ", size));
       }
       index = *found;
+    } else if (index >= size) {
+      return absl::OutOfRangeError(absl::StrCat(
+          "index ", index, " is not below the tree size ", size));
     }
     ASSIGN_OR_RETURN(std::vector<tlog::Hash> hashes,
                      tlog::BuildInclusionProof(index, size, *reader_));
@@ -338,6 +411,8 @@ grpc::ServerUnaryReactor* LogService::Find(
     grpc::CallbackServerContext* context,
     const refsum::v1::FindRequest* request, refsum::v1::IndexPage* response) {
   const auto answer = [&]() -> absl::Status {
+    RETURN_IF_ERROR(
+        CheckFindLengths(*request, options_.max_query_field_bytes));
     ASSIGN_OR_RETURN(std::string key, FindKey(*request));
     ASSIGN_OR_RETURN(IndexPage page,
                      LookupInTree(*reader_, key, request->page(),
@@ -367,6 +442,12 @@ grpc::ServerUnaryReactor* LogService::GetBundle(
     const refsum::v1::GetBundleRequest* request,
     refsum::v1::GetBundleResponse* response) {
   const auto answer = [&]() -> absl::Status {
+    RETURN_IF_ERROR(CheckFieldLength("artifact_sha256",
+                                     request->artifact_sha256(),
+                                     options_.max_query_field_bytes));
+    RETURN_IF_ERROR(CheckDigestLengths("reference_value",
+                                       request->reference_value(),
+                                       options_.max_query_field_bytes));
     ASSIGN_OR_RETURN(const std::shared_ptr<const SignedCheckpoint> checkpoint,
                      BundleCheckpoint());
     const uint64_t size = checkpoint->checkpoint.size;
@@ -382,6 +463,8 @@ grpc::ServerUnaryReactor* LogService::GetBundle(
           " entries); retry later"));
     };
     std::vector<uint64_t> claims;
+    // Set when a page limit left out claims or attestations.
+    bool truncated = false;
     if (request->query_case() == refsum::v1::GetBundleRequest::kClaimIndex) {
       const uint64_t index = request->claim_index();
       if (index >= logged_size) {
@@ -409,6 +492,7 @@ grpc::ServerUnaryReactor* LogService::GetBundle(
       if (page.indices.empty()) {
         return absl::NotFoundError("no claim in the log matches the query");
       }
+      if (page.more) truncated = true;
       // Ascending, so the witnessed ones come first.
       for (uint64_t index : page.indices) {
         if (index < size) claims.push_back(index);
@@ -430,6 +514,7 @@ grpc::ServerUnaryReactor* LogService::GetBundle(
       ASSIGN_OR_RETURN(IndexPage attestations,
                        LookupInTree(*reader_, LookupKeyForAttestationsOf(index),
                                     {}, options_.max_page_size, size));
+      if (attestations.more) truncated = true;
       for (uint64_t attestation_index : attestations.indices) {
         ASSIGN_OR_RETURN(std::string attestation_leaf,
                          ReadLeaf(*reader_, attestation_index));
@@ -443,6 +528,7 @@ grpc::ServerUnaryReactor* LogService::GetBundle(
     }
     ASSIGN_OR_RETURN(std::string json, tlog::EncodeBundle(bundle));
     response->set_bundle_json(std::move(json));
+    response->set_truncated(truncated);
     return absl::OkStatus();
   };
   return Reply(context, "GetBundle", answer());
@@ -497,6 +583,8 @@ grpc::ServerUnaryReactor* LogService::GetKey(
     const refsum::v1::GetKeyRequest* request,
     refsum::v1::GetKeyResponse* response) {
   const auto answer = [&]() -> absl::Status {
+    RETURN_IF_ERROR(CheckFieldLength("keyid", request->keyid(),
+                                     options_.max_query_field_bytes));
     ASSIGN_OR_RETURN(KnownKey key, FindSigner(request->keyid()));
     response->set_public_key_pem(key.public_key_pem);
     response->set_role(key.role);

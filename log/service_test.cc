@@ -114,9 +114,13 @@ class LogServiceTest : public ::testing::Test {
  protected:
   // Whether the log admits keys sent with submissions.
   virtual bool OpenMode() const { return false; }
+  // The sequencer's options.
+  virtual SequencerOptions LogSequencerOptions() const { return {}; }
+  // Adjusts the service's options.
+  virtual void ConfigureService(ServiceOptions& /*options*/) {}
 
   void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(log_, TestLog::Create(kOrigin));
+    ASSERT_OK_AND_ASSIGN(log_, TestLog::Create(kOrigin, LogSequencerOptions()));
     ASSERT_OK_AND_ASSIGN(
         vendor_, NewTestSigner(crypto::KeyType::kEd25519, kRoleVendor, "acme"));
     ASSERT_OK_AND_ASSIGN(
@@ -141,6 +145,7 @@ class LogServiceTest : public ::testing::Test {
         Admission::Create(std::move(admission_options), &log_->storage()));
     ServiceOptions service_options;
     service_options.max_page_size = kMaxPageSize;
+    ConfigureService(service_options);
     service_ =
         std::make_unique<LogService>(&log_->storage(), &log_->sequencer(),
                                      admission_.get(), service_options);
@@ -817,7 +822,7 @@ TEST_F(LogServiceWithEntriesTest, GetInclusionProofErrors) {
   cases[1].description = "IndexBeyondTreeSize";
   cases[1].request.set_index(3);
   cases[1].request.set_tree_size(3);
-  cases[1].code = grpc::StatusCode::INVALID_ARGUMENT;
+  cases[1].code = grpc::StatusCode::OUT_OF_RANGE;
   cases[1].problem = "3";
   cases[2].description = "UnknownLeafHash";
   cases[2].request.set_leaf_hash(HashBytes(tlog::HashLeaf("unknown")));
@@ -1335,6 +1340,190 @@ TEST_F(OpenLogServiceTest, SubmitWithMismatchedKeyIsInvalidArgument) {
   ASSERT_FALSE(logged.ok());
   EXPECT_EQ(logged.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(logged.status().message(), HasSubstr(stranger_.key.keyid));
+}
+
+// Limits.
+
+TEST_F(LogServiceWithEntriesTest, GetInclusionProofOfIndexBeyondNewestSize) {
+  refsum::v1::GetInclusionProofRequest request;
+  request.set_index(kEntries);
+  refsum::v1::GetInclusionProofResponse response;
+
+  const grpc::Status status = GetInclusionProof(request, &response);
+
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr(absl::StrCat("not below the tree size ", kEntries)));
+}
+
+TEST_F(LogServiceTest, OverlongQueryFieldsAreInvalidArgumentNamingTheField) {
+  const std::string overlong(5000, 'a');
+  refsum::v1::FindRequest find;
+  find.mutable_source()->set_repository(overlong);
+  find.mutable_source()->set_commit("abc");
+  refsum::v1::IndexPage page;
+  grpc::Status status = Find(find, &page);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("source.repository is 5000"));
+
+  refsum::v1::GetBundleRequest bundle;
+  bundle.mutable_reference_value()->set_algorithm("sha256");
+  bundle.mutable_reference_value()->set_hex(overlong);
+  refsum::v1::GetBundleResponse bundle_response;
+  status = GetBundle(bundle, &bundle_response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("reference_value.hex"));
+
+  refsum::v1::GetKeyResponse key;
+  status = GetKey(overlong, &key);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("keyid"));
+
+  ASSERT_OK_AND_ASSIGN(crypto::DsseEnvelope envelope,
+                       SignClaim(SampleClaim("long key"), vendor_));
+  refsum::v1::SubmitRequest submit;
+  submit.set_envelope_json(crypto::EncodeDsseJson(envelope));
+  submit.set_public_key_pem(overlong);
+  refsum::v1::SubmitResponse submitted;
+  status = Submit(submit, &submitted);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("public_key_pem"));
+  EXPECT_EQ(log_->size(), 0u);
+}
+
+TEST_F(LogServiceTest, GetBundleSaysWhenThePageLimitLeftAttestationsOut) {
+  ASSERT_OK_AND_ASSIGN(Logged claim, SubmitClaim(SampleClaim("popular"),
+                                                 vendor_));
+  refsum::v1::GetBundleRequest request;
+  request.set_claim_index(claim.index);
+  refsum::v1::GetBundleResponse response;
+  // kMaxPageSize attestations fit; one more does not.
+  for (uint32_t i = 0; i <= kMaxPageSize; ++i) {
+    ASSERT_TRUE(GetBundle(request, &response).ok());
+    EXPECT_FALSE(response.truncated()) << i;
+    statement::RebuildAttestation attestation = SampleAttestation(
+        SampleClaim("popular"), kOrigin, claim.index,
+        tlog::HashLeaf(claim.leaf));
+    attestation.rebuilt_at = absl::StrCat("2026-11-27T12:00:0", i, "Z");
+    ASSERT_OK_AND_ASSIGN(crypto::DsseEnvelope envelope,
+                         SignAttestation(attestation, rebuilder_));
+    ASSERT_OK_AND_ASSIGN(Logged logged, SubmitEnvelope(envelope));
+    EXPECT_FALSE(logged.response.duplicate());
+  }
+  ASSERT_TRUE(GetBundle(request, &response).ok());
+  EXPECT_TRUE(response.truncated());
+  tlog::Bundle bundle;
+  ASSERT_TRUE(VerifiesBundle(response.bundle_json(), &bundle));
+  ASSERT_THAT(bundle.claims, SizeIs(1));
+  EXPECT_THAT(bundle.claims[0].attestations, SizeIs(kMaxPageSize));
+}
+
+// A log whose sequencer holds a batch until it has two entries, and that
+// answers one submission at a time.
+class LogServiceInflightTest : public LogServiceTest {
+ protected:
+  SequencerOptions LogSequencerOptions() const override {
+    SequencerOptions options;
+    options.max_batch_entries = 2;
+    options.max_batch_delay = absl::Hours(1);
+    return options;
+  }
+  void ConfigureService(ServiceOptions& options) override {
+    options.max_inflight_submissions = 1;
+  }
+};
+
+TEST_F(LogServiceInflightTest, SubmissionsBeyondTheBoundAreRefusedAtOnce) {
+  ASSERT_OK_AND_ASSIGN(crypto::DsseEnvelope held,
+                       SignClaim(SampleClaim("held"), vendor_));
+  refsum::v1::SubmitRequest held_request;
+  held_request.set_envelope_json(crypto::EncodeDsseJson(held));
+  refsum::v1::SubmitResponse held_response;
+  grpc::ClientContext held_context;
+  SetDeadline(&held_context);
+  absl::Mutex mu;
+  std::optional<grpc::Status> held_status;
+  stub_->async()->Submit(&held_context, &held_request, &held_response,
+                         [&](grpc::Status status) {
+                           absl::MutexLock lock(&mu);
+                           held_status = std::move(status);
+                         });
+  // Hang guard only: the submission waits in the sequencer's batch.
+  const absl::Time give_up = absl::Now() + kTimeout;
+  while (service_->InflightSubmissions() == 0 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_EQ(service_->InflightSubmissions(), 1u);
+
+  const absl::StatusOr<Logged> refused =
+      SubmitClaim(SampleClaim("refused"), ecdsa_vendor_);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("1 submissions, its limit"));
+
+  // A second entry straight into the sequencer completes the batch.
+  ASSERT_OK_AND_ASSIGN(crypto::DsseEnvelope direct,
+                       SignClaim(SampleClaim("direct"), ecdsa_vendor_));
+  ASSERT_OK_AND_ASSIGN(PendingEntry entry,
+                       admission_->Admit(direct, "", log_->size()));
+  ASSERT_OK(log_->Append(std::move(entry)).status());
+  {
+    absl::MutexLock lock(&mu);
+    ASSERT_TRUE(mu.AwaitWithTimeout(
+        absl::Condition(
+            +[](std::optional<grpc::Status>* status) {
+              return status->has_value();
+            },
+            &held_status),
+        kTimeout));
+    ASSERT_TRUE(held_status->ok()) << held_status->error_message();
+  }
+  EXPECT_TRUE(
+      VerifiesSubmission(held_response, crypto::EncodeDsseLeaf(held)));
+  EXPECT_EQ(service_->InflightSubmissions(), 0u);
+  // With the slot free again, the refused claim is taken (and waits for a
+  // batch partner like the first).
+  ASSERT_OK_AND_ASSIGN(crypto::DsseEnvelope partner,
+                       SignClaim(SampleClaim("partner"), vendor_));
+  ASSERT_OK_AND_ASSIGN(PendingEntry partner_entry,
+                       admission_->Admit(partner, "", log_->size()));
+  std::thread append([&] { (void)log_->Append(std::move(partner_entry)); });
+  const absl::StatusOr<Logged> retried =
+      SubmitClaim(SampleClaim("refused"), ecdsa_vendor_);
+  append.join();
+  EXPECT_TRUE(retried.ok()) << retried.status();
+}
+
+class LogServiceRateLimitTest : public LogServiceTest {
+ protected:
+  void ConfigureService(ServiceOptions& options) override {
+    // One submission per key, then one every 1000 s.
+    absl::StatusOr<std::unique_ptr<KeyedRateLimiter>> limiter =
+        KeyedRateLimiter::Create(0.001, 1);
+    ASSERT_TRUE(limiter.ok()) << limiter.status();
+    limiter_ = *std::move(limiter);
+    options.rate_limiter = limiter_.get();
+  }
+
+  std::unique_ptr<KeyedRateLimiter> limiter_;
+};
+
+TEST_F(LogServiceRateLimitTest, AKeyBeyondItsRateIsRefusedByKeyid) {
+  // An envelope that does not verify spends nothing of the key's budget.
+  ASSERT_OK_AND_ASSIGN(crypto::DsseEnvelope forged,
+                       SignClaim(SampleClaim("forged"), vendor_));
+  forged.payload += " ";
+  EXPECT_EQ(SubmitEnvelope(forged).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  ASSERT_OK(SubmitClaim(SampleClaim("first"), vendor_).status());
+
+  const absl::StatusOr<Logged> second =
+      SubmitClaim(SampleClaim("second"), vendor_);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(second.status().message()),
+              HasSubstr(absl::StrCat("key ", vendor_.key.keyid)));
+  EXPECT_OK(SubmitClaim(SampleClaim("other key"), ecdsa_vendor_).status());
+  EXPECT_EQ(log_->size(), 2u);
 }
 
 }  // namespace

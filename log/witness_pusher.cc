@@ -171,6 +171,11 @@ absl::StatusOr<std::unique_ptr<WitnessPusher>> WitnessPusher::Start(
     worker->client->set_write_timeout(absl::ToChronoMicroseconds(o.io_timeout));
     // tlog-witness: "Clients SHOULD use ... HTTP keep-alive".
     worker->client->set_keep_alive(true);
+    // For https witnesses; unused by plain http ones.
+    worker->client->enable_server_certificate_verification(true);
+    if (!o.tls_ca_path.empty()) {
+      worker->client->set_ca_cert_path(o.tls_ca_path.c_str());
+    }
     // The configured path is sent as written.
     worker->client->set_url_encode(false);
     pusher->workers_.push_back(std::move(worker));

@@ -77,6 +77,10 @@ struct WitnessPusherOptions {
   // Where pushes and the witnessed tree size are recorded; may be null. Must
   // outlive the pusher.
   Metrics* metrics = nullptr;
+  // A PEM file of the CA certificates that https witnesses' certificates
+  // must chain to; empty for the system's default CA store. The host name
+  // (or IP address) of the URL must match the certificate either way.
+  std::string tls_ca_path;
 };
 
 // Thread-safe.

@@ -73,6 +73,9 @@ ABSL_FLAG(std::string, tag, "", "claim: the source tag, if any.");
 ABSL_FLAG(std::string, recipe, std::string(refsum::submitter::kDefaultRecipe),
           "claim: how the artifacts are built from the source.");
 ABSL_FLAG(std::string, log, "", "submit: the log's gRPC address, HOST:PORT.");
+ABSL_FLAG(std::string, tls_ca, "",
+          "submit: connect to the log with TLS, accepting only a certificate "
+          "that chains to the CA certificates in this PEM file.");
 ABSL_FLAG(std::string, public_key, "",
           "submit: the signer's public key (PEM), sent along for a log in "
           "open mode.");
@@ -294,8 +297,9 @@ absl::StatusOr<SubmitCommand> ParseSubmit(
   command.claim_path = positional[0];
   RETURN_IF_ERROR(RequireFlag(absl::GetFlag(FLAGS_log), "log"));
   RETURN_IF_ERROR(RequireFlag(absl::GetFlag(FLAGS_out), "out"));
-  ASSIGN_OR_RETURN(command.log,
-                   client::LogClient::Connect(absl::GetFlag(FLAGS_log)));
+  ASSIGN_OR_RETURN(command.log, client::ConnectWithCaFile(
+                                    absl::GetFlag(FLAGS_log),
+                                    absl::GetFlag(FLAGS_tls_ca)));
   command.public_key_path = absl::GetFlag(FLAGS_public_key);
   command.log_key_path = absl::GetFlag(FLAGS_log_key);
   command.out = absl::GetFlag(FLAGS_out);

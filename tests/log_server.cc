@@ -157,8 +157,15 @@ absl::Status LogServer::Run() {
 
   grpc::ChannelArguments channel_args;
   channel_args.SetMaxReceiveMessageSize(-1);
-  channel_ = grpc::CreateCustomChannel(
-      grpc_address_, grpc::InsecureChannelCredentials(), channel_args);
+  std::shared_ptr<grpc::ChannelCredentials> credentials =
+      grpc::InsecureChannelCredentials();
+  if (!options_.tls_ca_pem.empty()) {
+    grpc::SslCredentialsOptions tls;
+    tls.pem_root_certs = options_.tls_ca_pem;
+    credentials = grpc::SslCredentials(tls);
+  }
+  channel_ =
+      grpc::CreateCustomChannel(grpc_address_, credentials, channel_args);
   if (!channel_->WaitForConnected(
           absl::ToChronoTime(absl::Now() + options_.timeout))) {
     return absl::UnavailableError(
@@ -166,7 +173,8 @@ absl::Status LogServer::Run() {
   }
   stub_ = refsum::v1::Log::NewStub(channel_);
   ASSIGN_OR_RETURN(client_,
-                   client::LogClient::Connect(grpc_address_, options_.timeout));
+                   client::LogClient::Connect(grpc_address_, options_.timeout,
+                                              options_.tls_ca_pem));
   return absl::OkStatus();
 }
 

@@ -96,6 +96,9 @@ struct LogServerOptions {
   std::optional<absl::Duration> batch_interval;
   // Appended to the command line as they are.
   std::vector<std::string> extra_flags;
+  // For a log that serves TLS (--tls_cert and --tls_key in extra_flags):
+  // the PEM CA certificates stub() and client() accept it with.
+  std::string tls_ca_pem;
   // Required: an existing directory for each start's files
   // serve-<N>.stdout, serve-<N>.stderr and serve-<N>.ready.json, where N
   // counts the starts of every LogServer in this test binary.

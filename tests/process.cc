@@ -1,11 +1,14 @@
 #include "tests/process.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -258,6 +261,24 @@ absl::StatusOr<RunResult> RunProcess(const std::string& binary,
   absl::StatusOr<ExitStatus> status = (*process)->Wait(timeout);
   if (!status.ok()) return status.status();  // The destructor kills it.
   return RunResult{*status, (*process)->ReadStdout(), (*process)->ReadStderr()};
+}
+
+absl::StatusOr<int> ReserveLoopbackPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return ErrnoStatus(errno, "socket");
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t length = sizeof(address);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    const int error = errno;
+    close(fd);
+    return ErrnoStatus(error, "binding 127.0.0.1:0");
+  }
+  close(fd);
+  return static_cast<int>(ntohs(address.sin_port));
 }
 
 }  // namespace refsum::tests

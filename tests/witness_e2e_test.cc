@@ -113,26 +113,6 @@ absl::StatusOr<std::string> NewTempDir(absl::string_view prefix) {
   return path;
 }
 
-// A port on 127.0.0.1 that was free a moment ago: bound with port 0, read
-// back, and released.
-absl::StatusOr<int> ReservePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return ErrnoStatus(errno, "socket");
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof(address);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    const int error = errno;
-    close(fd);
-    return ErrnoStatus(error, "binding 127.0.0.1:0");
-  }
-  close(fd);
-  return static_cast<int>(ntohs(address.sin_port));
-}
-
 // The names of the witnesses whose cosignature lines `note` carries, among
 // `names`: signature lines are "— NAME BASE64".
 std::set<std::string> CosignerNames(absl::string_view note,
@@ -237,7 +217,7 @@ class WitnessE2eTest : public ::testing::Test {
           const crypto::PublicKey rebuild_key,
           crypto::ReadPublicKeyFile(witness.dir + "/keys/rebuild.pub"));
       witness.rebuild_keyid = rebuild_key.keyid();
-      ASSERT_OK_AND_ASSIGN(witness.port, ReservePort());
+      ASSERT_OK_AND_ASSIGN(witness.port, ReserveLoopbackPort());
       env_->witnesses.push_back(std::move(witness));
     }
 

@@ -370,8 +370,9 @@ std::string ReportsDir(absl::string_view state_dir) {
   return absl::StrCat(state_dir, "/reports");
 }
 
-std::string ReportUrlPrefix(const HostPort& address) {
-  return absl::StrCat("http://", FormatHostPort(address), "/reports/");
+std::string ReportUrlPrefix(const HostPort& address, bool tls) {
+  return absl::StrCat(tls ? "https://" : "http://", FormatHostPort(address),
+                      "/reports/");
 }
 
 }  // namespace refsum::witness

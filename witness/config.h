@@ -88,6 +88,9 @@ struct LogConfig {
   std::string vkey;
   // The gRPC API as given, "HOST:PORT", for client::LogClient::Connect.
   std::string grpc_address;
+  // Not from the file: PEM CA certificates to reach the log with TLS
+  // (refsum-witness serve --log_tls_ca); empty for plain text.
+  std::string tls_ca_pem;
 };
 
 struct ScopeConfig {
@@ -120,6 +123,11 @@ struct WitnessConfig {
   // Ends in '/'. Empty when not configured: use ReportUrlPrefix with the
   // address the HTTP server bound.
   std::string report_url;
+  // Not from the file: the HTTP server's TLS certificate chain and key
+  // files (refsum-witness serve --tls_cert and --tls_key); both empty for
+  // plain HTTP.
+  std::string tls_cert_path;
+  std::string tls_key_path;
 };
 
 // Parses the configuration `text` of the file at `path`, which is used to
@@ -140,9 +148,9 @@ absl::StatusOr<WitnessConfig> ReadConfigFile(const std::string& path);
 std::string CosignedDir(absl::string_view state_dir);
 std::string ReportsDir(absl::string_view state_dir);
 
-// Returns "http://HOST:PORT/reports/" for the HTTP server at `address`, the
-// default report_url.
-std::string ReportUrlPrefix(const HostPort& address);
+// Returns "http://HOST:PORT/reports/" (with `tls`, "https://...") for the
+// HTTP server at `address`, the default report_url.
+std::string ReportUrlPrefix(const HostPort& address, bool tls = false);
 
 }  // namespace refsum::witness
 

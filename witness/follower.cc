@@ -100,7 +100,8 @@ absl::StatusOr<std::unique_ptr<Follower>> Follower::Create(
                    crypto::NewNoteVerifierFromKey(options.log.vkey));
   ASSIGN_OR_RETURN(std::unique_ptr<client::LogClient> client,
                    client::LogClient::Connect(options.log.grpc_address,
-                                              options.rpc_deadline));
+                                              options.rpc_deadline,
+                                              options.log.tls_ca_pem));
   const std::string records =
       absl::StrCat(options.state_dir, "/", kAttestationsDir);
   RETURN_IF_ERROR(MakeDirectories(records, 0700));

@@ -200,6 +200,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   bounded.host = options.host;
   bounded.port = options.port;
   bounded.max_body_bytes = kMaxRequestBytes;
+  bounded.tls = options.tls;
   ASSIGN_OR_RETURN(
       std::unique_ptr<http::BoundedServer> server,
       http::BoundedServer::Start(bounded, [&](httplib::Server& server) {

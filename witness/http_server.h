@@ -20,18 +20,18 @@
 //
 // Limits, so that slow or malicious clients cannot hold the server (those
 // of http/bounded_server.h, with its defaults):
-//   - 16 worker threads; at most 64 accepted connections wait for one, then
-//     further clients wait in the kernel's listen backlog (256).
-//   - 5 s for a request's first byte, 5 s read and write timeouts on every
-//     later socket operation.
-//   - Request bodies of at most kMaxRequestBytes (413 otherwise), read only
-//     for add-checkpoint; request line and header lines are bounded to
-//     8 KiB by cpp-httplib.
+//   - 16 workers that only ever see requests whose header has fully
+//     arrived; at most 1024 connections; 10 s for the whole request from
+//     accept (408 otherwise), 5 s for each later wait for the socket.
+//   - Request line and headers of at most 16 KiB (431 otherwise), bodies of
+//     at most kMaxRequestBytes (413 otherwise), read only for
+//     add-checkpoint.
 //   - One request per connection. tlog-witness says witnesses SHOULD
 //     support keep-alive, but cpp-httplib 0.11 cannot close a connection
 //     after answering a request whose body it did not read (a GET with a
 //     body), and would then parse that body as the next request; a proxy in
 //     front would see one request where the server saw two.
+//   - With HttpServerOptions::tls the server speaks HTTPS only.
 
 #ifndef REFSUM_WITNESS_HTTP_SERVER_H_
 #define REFSUM_WITNESS_HTTP_SERVER_H_
@@ -65,14 +65,17 @@ struct HttpServerOptions {
   // The directory /reports/ serves; typically ReportsDir(state_dir). It
   // need not exist (every report is then 404).
   std::string reports_dir;
+  // HTTPS only with these; plain HTTP when null.
+  std::shared_ptr<const http::TlsServerCredentials> tls;
 };
 
 class HttpServer {
  public:
   // Listens as `options` say and serves until Shutdown. The server accepts
   // connections when Start returns. `cosigner` must outlive the server.
-  // Returns InvalidArgument for a bad submission prefix, and Unavailable if
-  // it cannot listen there (also when another process listens on the port).
+  // Returns InvalidArgument for a bad submission prefix or TLS credentials
+  // that do not load, and Unavailable if it cannot listen there (also when
+  // another process listens on the port).
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(
       const HttpServerOptions& options, Cosigner* cosigner);
 

@@ -3,6 +3,7 @@
 //
 //   refsum-witness keygen --name NAME --out DIR
 //   refsum-witness serve --config FILE [--ready_file FILE]
+//       [--tls_cert FILE --tls_key FILE] [--log_tls_ca FILE]
 //
 // keygen writes DIR/cosign.key and DIR/cosign.vkey (the cosigning key, its
 // C2SP vkey of type 0x04 named NAME) and DIR/rebuild.key and
@@ -43,13 +44,24 @@ ABSL_FLAG(std::string, out, "",
 ABSL_FLAG(std::string, config, "", "serve: the configuration file.");
 ABSL_FLAG(std::string, ready_file, "",
           "serve: once listening, write {\"http\":\"HOST:PORT\"} here.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "serve: a PEM certificate chain (the server's certificate first); "
+          "with --tls_key, the HTTP server speaks HTTPS only.");
+ABSL_FLAG(std::string, tls_key, "",
+          "serve: the PEM private key of --tls_cert; refused if its group or "
+          "others may read it.");
+ABSL_FLAG(std::string, log_tls_ca, "",
+          "serve: reach every configured log's gRPC API with TLS, accepting "
+          "only certificates that chain to the CA certificates in this PEM "
+          "file.");
 
 namespace refsum::witness {
 namespace {
 
 constexpr char kUsage[] =
     "refsum-witness keygen --name NAME --out DIR\n"
-    "refsum-witness serve --config FILE [--ready_file FILE]";
+    "refsum-witness serve --config FILE [--ready_file FILE] "
+    "[--tls_cert FILE --tls_key FILE] [--log_tls_ca FILE]";
 
 absl::Status RequireFlag(const std::string& value, absl::string_view name) {
   if (value.empty()) {
@@ -116,6 +128,13 @@ absl::Status Serve() {
   const std::string config_path = absl::GetFlag(FLAGS_config);
   RETURN_IF_ERROR(RequireFlag(config_path, "config"));
   ASSIGN_OR_RETURN(WitnessConfig config, ReadConfigFile(config_path));
+  config.tls_cert_path = absl::GetFlag(FLAGS_tls_cert);
+  config.tls_key_path = absl::GetFlag(FLAGS_tls_key);
+  if (const std::string ca_path = absl::GetFlag(FLAGS_log_tls_ca);
+      !ca_path.empty()) {
+    ASSIGN_OR_RETURN(const std::string ca_pem, ReadFile(ca_path, 1 << 20));
+    for (LogConfig& log : config.logs) log.tls_ca_pem = ca_pem;
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<Witness> witness,
                    Witness::Start(std::move(config)));
   const std::string ready_file = absl::GetFlag(FLAGS_ready_file);

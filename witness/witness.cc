@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "http/tls_credentials.h"
 
 namespace refsum::witness {
 
@@ -27,6 +28,10 @@ absl::StatusOr<std::unique_ptr<Witness>> Witness::Start(WitnessConfig config) {
   http_options.host = config.http_address.host;
   http_options.port = config.http_address.port;
   http_options.reports_dir = ReportsDir(config.state_dir);
+  ASSIGN_OR_RETURN(http_options.tls,
+                   http::ReadTlsServerCredentials(config.tls_cert_path,
+                                                  config.tls_key_path));
+  const bool tls = http_options.tls != nullptr;
   ASSIGN_OR_RETURN(std::unique_ptr<HttpServer> http,
                    HttpServer::Start(http_options, cosigner.get()));
 
@@ -35,7 +40,7 @@ absl::StatusOr<std::unique_ptr<Witness>> Witness::Start(WitnessConfig config) {
   witness->http_address_ =
       HostPort{witness->config_.http_address.host, http->port()};
   witness->report_url_ = witness->config_.report_url.empty()
-                             ? ReportUrlPrefix(witness->http_address_)
+                             ? ReportUrlPrefix(witness->http_address_, tls)
                              : witness->config_.report_url;
   {
     absl::MutexLock lock(&witness->mu_);

@@ -150,11 +150,13 @@ run_waiting() {
   return "$status"
 }
 
-# A port on 127.0.0.1 that nothing listens on right now.
+# A port on 127.0.0.1 that nothing listens on right now. Below Linux's
+# ephemeral range (32768 and up), so that no outgoing connection of another
+# process takes it before the daemon we start binds it.
 free_port() {
   local port
   while :; do
-    port=$((20000 + RANDOM % 40000))
+    port=$((20000 + RANDOM % 12768))
     (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null || { echo "$port"; return; }
   done
 }

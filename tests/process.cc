@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <utility>
 
 #include "absl/memory/memory.h"
@@ -264,21 +266,32 @@ absl::StatusOr<RunResult> RunProcess(const std::string& binary,
 }
 
 absl::StatusOr<int> ReserveLoopbackPort() {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return ErrnoStatus(errno, "socket");
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof(address);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+  // Ports below Linux's ephemeral range (32768 and up): a port the kernel
+  // hands out for port 0 can go to another process's outgoing connection
+  // before our server binds it.
+  constexpr int kFirstPort = 20000;
+  constexpr int kPorts = 12768;
+  // Processes start at different places (by pid) and step through ports.
+  static std::atomic<uint32_t> next{static_cast<uint32_t>(getpid()) * 7919u};
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const int port = kFirstPort + static_cast<int>(next.fetch_add(1) % kPorts);
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return ErrnoStatus(errno, "socket");
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    const bool bound =
+        bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
     const int error = errno;
     close(fd);
-    return ErrnoStatus(error, "binding 127.0.0.1:0");
+    if (bound) return port;
+    if (error != EADDRINUSE) {
+      return ErrnoStatus(error, absl::StrCat("binding 127.0.0.1:", port));
+    }
   }
-  close(fd);
-  return static_cast<int>(ntohs(address.sin_port));
+  return absl::UnavailableError(
+      "no free port on 127.0.0.1 below the ephemeral range after 200 tries");
 }
 
 }  // namespace refsum::tests

@@ -124,10 +124,11 @@ absl::StatusOr<RunResult> RunProcess(const std::string& binary,
                                      const std::string& output_prefix,
                                      absl::Duration timeout);
 
-// Returns a port on 127.0.0.1 that was free a moment ago (bound with port 0,
-// read back, and released), for a server that must be named before it
-// starts, e.g. in another server's configuration. Returns the errno status
-// if the socket cannot be bound.
+// Returns a port on 127.0.0.1 that was free a moment ago (bound and
+// released), for a server that must be named before it starts, e.g. in
+// another server's configuration. The port is below the kernel's ephemeral
+// range, so no outgoing connection takes it meanwhile. Returns Unavailable if
+// no port is free, or the errno status if a socket cannot be bound.
 absl::StatusOr<int> ReserveLoopbackPort();
 
 }  // namespace refsum::tests

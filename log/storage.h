@@ -151,6 +151,10 @@ class Storage : public LogReader, public LogWriter {
   // memtable, 64 MiB by default), then recovers by itself within seconds;
   // reads keep working throughout. Write also asks RocksDB to resume after
   // any other failed write.
+  //
+  // Destroying the Storage flushes RocksDB's memtables, so that the next
+  // Open has no write-ahead log to replay; after a crash Open replays it,
+  // which takes time bounded by the memtable size, not the log's.
   static absl::StatusOr<std::unique_ptr<Storage>> Open(
       const std::string& dir, const StorageOptions& options = {});
 

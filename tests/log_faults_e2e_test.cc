@@ -390,9 +390,8 @@ TEST_F(LogFaultsTest, DiskFullIsRefusedWithoutSigningAndRecoversWithSpace) {
 // ---------------------------------------------------------------------------
 // Corruption.
 
-// Fills a log with `count` claims, stops it, and starts and stops it once
-// more so that RocksDB has moved them from its write-ahead log into an SST
-// file. Returns the acknowledged leaves by index.
+// Fills a log with `count` claims and stops it (which flushes them into an
+// SST file), checks it once more after a restart, and stops it again.
 class CorruptionTest : public LogFaultsTest {
  protected:
   void FillAndStop(int count) {

@@ -22,7 +22,6 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "base/status_macros.h"
-#include "crypto/keys.h"
 #include "crypto/note.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -47,12 +46,10 @@ class FsckTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_OK_AND_ASSIGN(dir_, testing::NewTempDir("fsck"));
-    ASSERT_OK_AND_ASSIGN(
-        const crypto::PrivateKey key,
-        crypto::PrivateKey::Generate(crypto::KeyType::kEd25519));
-    ASSERT_OK_AND_ASSIGN(signer_, crypto::NewEd25519NoteSigner(kOrigin, key));
-    ASSERT_OK_AND_ASSIGN(verifier_, crypto::NewEd25519NoteVerifier(
-                                        kOrigin, key.public_key()));
+    ASSERT_OK_AND_ASSIGN(testing::TestLogKey key,
+                         testing::NewTestLogKey(kOrigin));
+    signer_ = std::move(key.signer);
+    verifier_ = std::move(key.verifier);
   }
 
   // Appends `count` entries "entry <i>" to the log in dir_ with the real
@@ -215,11 +212,9 @@ TEST_F(FsckTest, NamesAnEntryMissingFromTheLeafHashIndex) {
 TEST_F(FsckTest, RefusesAnotherLogsKey) {
   AppendEntries(3);
   if (HasFatalFailure()) return;
-  ASSERT_OK_AND_ASSIGN(
-      const crypto::PrivateKey other,
-      crypto::PrivateKey::Generate(crypto::KeyType::kEd25519));
-  ASSERT_OK_AND_ASSIGN(verifier_, crypto::NewEd25519NoteVerifier(
-                                      kOrigin, other.public_key()));
+  ASSERT_OK_AND_ASSIGN(testing::TestLogKey other,
+                       testing::NewTestLogKey(kOrigin));
+  verifier_ = std::move(other.verifier);
   const absl::StatusOr<FsckReport> report = RunFsck();
   EXPECT_EQ(report.status().code(), absl::StatusCode::kFailedPrecondition)
       << report.status();

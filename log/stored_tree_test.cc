@@ -21,7 +21,6 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/status_macros.h"
-#include "crypto/keys.h"
 #include "crypto/note.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -54,12 +53,10 @@ class StoredTreeTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_OK_AND_ASSIGN(dir_, testing::NewTempDir("stored-tree"));
     ASSERT_OK_AND_ASSIGN(storage_, Storage::Open(dir_));
-    ASSERT_OK_AND_ASSIGN(
-        const crypto::PrivateKey key,
-        crypto::PrivateKey::Generate(crypto::KeyType::kEd25519));
-    ASSERT_OK_AND_ASSIGN(signer_, crypto::NewEd25519NoteSigner(kOrigin, key));
-    ASSERT_OK_AND_ASSIGN(verifier_, crypto::NewEd25519NoteVerifier(
-                                        kOrigin, key.public_key()));
+    ASSERT_OK_AND_ASSIGN(testing::TestLogKey key,
+                         testing::NewTestLogKey(kOrigin));
+    signer_ = std::move(key.signer);
+    verifier_ = std::move(key.verifier);
   }
 
   // Appends `count` entries in synced batches of up to 10000, each with
@@ -194,14 +191,10 @@ TEST_F(StoredTreeTest, ACheckpointOfAnotherKeyOrOriginIsRefused) {
   ASSERT_OK_AND_ASSIGN(std::optional<std::string> note,
                        storage_->ReadCheckpoint());
   ASSERT_TRUE(note.has_value());
-  ASSERT_OK_AND_ASSIGN(
-      const crypto::PrivateKey other,
-      crypto::PrivateKey::Generate(crypto::KeyType::kEd25519));
-  ASSERT_OK_AND_ASSIGN(
-      const std::unique_ptr<crypto::NoteVerifier> other_verifier,
-      crypto::NewEd25519NoteVerifier(kOrigin, other.public_key()));
+  ASSERT_OK_AND_ASSIGN(const testing::TestLogKey other,
+                       testing::NewTestLogKey(kOrigin));
   absl::Status refused =
-      OpenStoredCheckpoint(*note, kOrigin, *other_verifier).status();
+      OpenStoredCheckpoint(*note, kOrigin, *other.verifier).status();
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
   EXPECT_THAT(refused.message(), HasSubstr("not signed by this log's key"));
 

@@ -8,12 +8,58 @@
 #include "crypto/sha256.h"
 #include "encoding/hex.h"
 #include "tlog/merkle.h"
+#include "tlog/proof.h"
 
 namespace refsum::log {
 namespace {
 
 std::string HexHash(const tlog::Hash& hash) {
   return encoding::HexEncode(crypto::DigestBytes(hash));
+}
+
+// Restores the compact range of the stored tree of `size` leaves from its
+// right border. Returns NotFound if a border node is not stored.
+absl::StatusOr<tlog::CompactRange> StoredRange(const LogReader& reader,
+                                               uint64_t size) {
+  const std::vector<tlog::NodeId> border = tlog::RangeNodes(0, size);
+  std::vector<tlog::Hash> hashes;
+  if (!border.empty()) {
+    ASSIGN_OR_RETURN(hashes, reader.ReadNodes(border));
+  }
+  return tlog::CompactRange::FromHashes(0, size, std::move(hashes));
+}
+
+// Returns the root of the tree of `size` leaves: `signed_tree`'s, or one
+// computed from stored nodes and proved consistent with `signed_tree`'s.
+// Returns InvalidArgument if `size` is beyond `signed_tree`.
+absl::Status CheckSize(uint64_t size, const tlog::Checkpoint& signed_tree) {
+  if (size > signed_tree.size) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tree size ", size, " is beyond the checkpoint of size ",
+                     signed_tree.size));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<tlog::Hash> CheckedRoot(const LogReader& reader, uint64_t size,
+                                       const tlog::Checkpoint& signed_tree) {
+  RETURN_IF_ERROR(CheckSize(size, signed_tree));
+  if (size == signed_tree.size) return signed_tree.root;
+  ASSIGN_OR_RETURN(const tlog::CompactRange range, StoredRange(reader, size));
+  ASSIGN_OR_RETURN(const tlog::Hash root, range.Root());
+  if (size == 0) return root;
+  ASSIGN_OR_RETURN(
+      const std::vector<tlog::Hash> proof,
+      tlog::BuildConsistencyProof(size, signed_tree.size, reader));
+  if (!tlog::VerifyConsistency(size, signed_tree.size, root, signed_tree.root,
+                               proof)
+           .ok()) {
+    return absl::DataLossError(absl::StrCat(
+        "the stored tree of size ", size,
+        " is not consistent with the signed checkpoint of size ",
+        signed_tree.size, "; run refsum-log fsck"));
+  }
+  return root;
 }
 
 }  // namespace
@@ -41,21 +87,15 @@ absl::StatusOr<tlog::Checkpoint> OpenStoredCheckpoint(
 
 absl::StatusOr<tlog::CompactRange> ReadStoredRange(
     const LogReader& reader, const tlog::Checkpoint& checkpoint) {
-  const std::vector<tlog::NodeId> border = tlog::RangeNodes(0, checkpoint.size);
-  std::vector<tlog::Hash> hashes;
-  if (!border.empty()) {
-    absl::StatusOr<std::vector<tlog::Hash>> read = reader.ReadNodes(border);
-    if (absl::IsNotFound(read.status())) {
-      return absl::DataLossError(absl::StrCat(
-          "the stored checkpoint of size ", checkpoint.size,
-          " needs tree nodes that are not stored: ", read.status().message()));
-    }
-    ASSIGN_OR_RETURN(hashes, std::move(read));
+  absl::StatusOr<tlog::CompactRange> range =
+      StoredRange(reader, checkpoint.size);
+  if (absl::IsNotFound(range.status())) {
+    return absl::DataLossError(absl::StrCat(
+        "the stored checkpoint of size ", checkpoint.size,
+        " needs tree nodes that are not stored: ", range.status().message()));
   }
-  ASSIGN_OR_RETURN(tlog::CompactRange range,
-                   tlog::CompactRange::FromHashes(0, checkpoint.size,
-                                                  std::move(hashes)));
-  ASSIGN_OR_RETURN(tlog::Hash root, range.Root());
+  RETURN_IF_ERROR(range.status());
+  ASSIGN_OR_RETURN(tlog::Hash root, range->Root());
   if (root != checkpoint.root) {
     return absl::DataLossError(absl::StrCat(
         "the stored tree of size ", checkpoint.size, " has root ",
@@ -63,6 +103,47 @@ absl::StatusOr<tlog::CompactRange> ReadStoredRange(
         HexHash(checkpoint.root)));
   }
   return range;
+}
+
+absl::StatusOr<std::vector<tlog::Hash>> CheckedInclusionProof(
+    const LogReader& reader, uint64_t index, uint64_t size,
+    const tlog::Checkpoint& signed_tree) {
+  RETURN_IF_ERROR(CheckSize(size, signed_tree));
+  ASSIGN_OR_RETURN(std::vector<tlog::Hash> proof,
+                   tlog::BuildInclusionProof(index, size, reader));
+  ASSIGN_OR_RETURN(const tlog::Hash root,
+                   CheckedRoot(reader, size, signed_tree));
+  const tlog::NodeId leaf[] = {tlog::NodeId{0, index}};
+  ASSIGN_OR_RETURN(const std::vector<tlog::Hash> leaf_hash,
+                   reader.ReadNodes(leaf));
+  if (!tlog::VerifyInclusion(index, size, leaf_hash[0], proof, root).ok()) {
+    return absl::DataLossError(absl::StrCat(
+        "the stored tree nodes give a wrong inclusion proof of entry ", index,
+        " in the tree of size ", size, "; run refsum-log fsck"));
+  }
+  return proof;
+}
+
+absl::StatusOr<std::vector<tlog::Hash>> CheckedConsistencyProof(
+    const LogReader& reader, uint64_t old_size, uint64_t new_size,
+    const tlog::Checkpoint& signed_tree) {
+  RETURN_IF_ERROR(CheckSize(new_size, signed_tree));
+  ASSIGN_OR_RETURN(std::vector<tlog::Hash> proof,
+                   tlog::BuildConsistencyProof(old_size, new_size, reader));
+  // The empty proof from the empty tree uses nothing stored.
+  if (old_size == 0) return proof;
+  ASSIGN_OR_RETURN(const tlog::Hash new_root,
+                   CheckedRoot(reader, new_size, signed_tree));
+  ASSIGN_OR_RETURN(const tlog::CompactRange old_range,
+                   StoredRange(reader, old_size));
+  ASSIGN_OR_RETURN(const tlog::Hash old_root, old_range.Root());
+  if (!tlog::VerifyConsistency(old_size, new_size, old_root, new_root, proof)
+           .ok()) {
+    return absl::DataLossError(absl::StrCat(
+        "the stored tree nodes give a wrong consistency proof from size ",
+        old_size, " to ", new_size, "; run refsum-log fsck"));
+  }
+  return proof;
 }
 
 }  // namespace refsum::log

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -20,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "base/status_macros.h"
 #include "crypto/note.h"
 #include "gmock/gmock.h"
@@ -31,6 +33,8 @@
 #include "tlog/checkpoint.h"
 #include "tlog/compact_range.h"
 #include "tlog/merkle.h"
+#include "tlog/merkle_testing.h"
+#include "tlog/proof.h"
 
 namespace refsum::log {
 namespace {
@@ -211,6 +215,101 @@ TEST_F(StoredTreeTest, ACheckpointOfAnotherKeyOrOriginIsRefused) {
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
   EXPECT_THAT(refused.message(),
               HasSubstr("holds the log \"other.example.org/log\""));
+}
+
+// Every inclusion and consistency proof in a tree of 37 entries: all right
+// while the storage is intact; after one interior node is damaged, each is
+// right or DataLoss, and DataLoss wherever the unchecked proof is wrong
+// (also, where it needs the damaged node to check a right one).
+TEST_F(StoredTreeTest, CheckedProofsAreRightOrDataLoss) {
+  constexpr uint64_t kSize = 37;
+  Append(kSize);
+  if (HasFatalFailure()) return;
+  std::vector<tlog::Hash> leaves;
+  for (uint64_t i = 0; i < kSize; ++i) {
+    leaves.push_back(tlog::HashLeaf(absl::StrCat("entry ", i)));
+  }
+  std::vector<tlog::Hash> roots = {tlog::EmptyRoot()};
+  for (uint64_t size = 1; size <= kSize; ++size) {
+    roots.push_back(tlog::testing::ReferenceRoot(
+        absl::MakeConstSpan(leaves).subspan(0, size)));
+  }
+  const tlog::Checkpoint signed_tree{kOrigin, kSize, roots[kSize], {}};
+
+  // Returns the number of checked proofs refused; fails the test on any
+  // wrong proof and on a refusal other than DataLoss. Counts the unchecked
+  // proofs that are wrong in `wrong_unchecked`.
+  int wrong_unchecked = 0;
+  const auto check_all = [&]() -> int {
+    int refused = 0;
+    const auto expect = [&](const absl::StatusOr<std::vector<tlog::Hash>>&
+                                checked,
+                            const absl::StatusOr<std::vector<tlog::Hash>>&
+                                unchecked,
+                            const std::function<absl::Status(
+                                const std::vector<tlog::Hash>&)>& verify,
+                            const std::string& what) {
+      const bool unchecked_right =
+          unchecked.ok() && verify(*unchecked).ok();
+      if (checked.ok()) {
+        const absl::Status verified = verify(*checked);
+        EXPECT_TRUE(verified.ok()) << what << ": " << verified;
+      } else {
+        EXPECT_EQ(checked.status().code(), absl::StatusCode::kDataLoss)
+            << what << ": " << checked.status();
+        ++refused;
+      }
+      if (!unchecked_right) {
+        EXPECT_FALSE(checked.ok()) << what;
+        ++wrong_unchecked;
+      }
+    };
+    for (uint64_t size = 1; size <= kSize; ++size) {
+      for (uint64_t index = 0; index < size; ++index) {
+        expect(CheckedInclusionProof(*storage_, index, size, signed_tree),
+               tlog::BuildInclusionProof(index, size, *storage_),
+               [&](const std::vector<tlog::Hash>& proof) {
+                 return tlog::VerifyInclusion(index, size, leaves[index],
+                                              proof, roots[size]);
+               },
+               absl::StrCat("inclusion of ", index, " in ", size));
+      }
+      for (uint64_t old_size = 1; old_size <= size; ++old_size) {
+        expect(CheckedConsistencyProof(*storage_, old_size, size,
+                                       signed_tree),
+               tlog::BuildConsistencyProof(old_size, size, *storage_),
+               [&](const std::vector<tlog::Hash>& proof) {
+                 return tlog::VerifyConsistency(old_size, size,
+                                                roots[old_size], roots[size],
+                                                proof);
+               },
+               absl::StrCat("consistency of ", old_size, " with ", size));
+      }
+    }
+    return refused;
+  };
+  EXPECT_EQ(check_all(), 0);
+  EXPECT_EQ(wrong_unchecked, 0);
+
+  // Node 2/3 (entries 12 to 15) is off the border of the tree of 37
+  // (5/0, 2/8, 0/36): the start-time check cannot see it.
+  Batch damage;
+  damage.nodes.emplace_back(tlog::NodeId{2, 3}, tlog::HashLeaf("not it"));
+  ASSERT_OK_AND_ASSIGN(damage.checkpoint, Sign(kSize));
+  ASSERT_OK(storage_->Write(damage));
+  ASSERT_OK(Check().status());
+  const int refused = check_all();
+  EXPECT_GT(wrong_unchecked, 0);
+  EXPECT_GE(refused, wrong_unchecked);
+  std::cout << "[proofs] after damage: " << wrong_unchecked
+            << " unchecked proofs wrong, " << refused
+            << " checked proofs refused with DataLoss, none wrong"
+            << std::endl;
+
+  // Beyond the signed tree is an argument error, not damage.
+  EXPECT_EQ(
+      CheckedInclusionProof(*storage_, 0, kSize + 1, signed_tree).status().code(),
+      absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

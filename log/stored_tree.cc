@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 #include "base/status_macros.h"
 #include "crypto/sha256.h"
 #include "encoding/hex.h"
@@ -41,25 +42,37 @@ absl::Status CheckSize(uint64_t size, const tlog::Checkpoint& signed_tree) {
   return absl::OkStatus();
 }
 
+// Returns the root of the stored tree of `old_size` leaves (0 < old_size <=
+// new_size), after checking that `proof` proves it consistent with the
+// tree of `new_size` leaves and root `new_root`; DataLoss if it does not.
+absl::StatusOr<tlog::Hash> StoredRootConsistentWith(
+    const LogReader& reader, uint64_t old_size, uint64_t new_size,
+    const tlog::Hash& new_root, absl::Span<const tlog::Hash> proof) {
+  ASSIGN_OR_RETURN(const tlog::CompactRange range,
+                   StoredRange(reader, old_size));
+  ASSIGN_OR_RETURN(const tlog::Hash root, range.Root());
+  if (!tlog::VerifyConsistency(old_size, new_size, root, new_root, proof)
+           .ok()) {
+    return absl::DataLossError(absl::StrCat(
+        "the stored tree nodes of size ", old_size,
+        " are not consistent with the tree of size ", new_size,
+        "; run refsum-log fsck"));
+  }
+  return root;
+}
+
+// Returns the root of the tree of `size` leaves: `signed_tree`'s, or one
+// computed from stored nodes and proved consistent with `signed_tree`'s.
 absl::StatusOr<tlog::Hash> CheckedRoot(const LogReader& reader, uint64_t size,
                                        const tlog::Checkpoint& signed_tree) {
   RETURN_IF_ERROR(CheckSize(size, signed_tree));
   if (size == signed_tree.size) return signed_tree.root;
-  ASSIGN_OR_RETURN(const tlog::CompactRange range, StoredRange(reader, size));
-  ASSIGN_OR_RETURN(const tlog::Hash root, range.Root());
-  if (size == 0) return root;
+  if (size == 0) return tlog::EmptyRoot();
   ASSIGN_OR_RETURN(
       const std::vector<tlog::Hash> proof,
       tlog::BuildConsistencyProof(size, signed_tree.size, reader));
-  if (!tlog::VerifyConsistency(size, signed_tree.size, root, signed_tree.root,
-                               proof)
-           .ok()) {
-    return absl::DataLossError(absl::StrCat(
-        "the stored tree of size ", size,
-        " is not consistent with the signed checkpoint of size ",
-        signed_tree.size, "; run refsum-log fsck"));
-  }
-  return root;
+  return StoredRootConsistentWith(reader, size, signed_tree.size,
+                                  signed_tree.root, proof);
 }
 
 }  // namespace
@@ -134,15 +147,9 @@ absl::StatusOr<std::vector<tlog::Hash>> CheckedConsistencyProof(
   if (old_size == 0) return proof;
   ASSIGN_OR_RETURN(const tlog::Hash new_root,
                    CheckedRoot(reader, new_size, signed_tree));
-  ASSIGN_OR_RETURN(const tlog::CompactRange old_range,
-                   StoredRange(reader, old_size));
-  ASSIGN_OR_RETURN(const tlog::Hash old_root, old_range.Root());
-  if (!tlog::VerifyConsistency(old_size, new_size, old_root, new_root, proof)
-           .ok()) {
-    return absl::DataLossError(absl::StrCat(
-        "the stored tree nodes give a wrong consistency proof from size ",
-        old_size, " to ", new_size, "; run refsum-log fsck"));
-  }
+  RETURN_IF_ERROR(
+      StoredRootConsistentWith(reader, old_size, new_size, new_root, proof)
+          .status());
   return proof;
 }
 

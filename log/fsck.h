@@ -48,8 +48,9 @@ absl::StatusOr<FsckReport> Fsck(const Storage& storage,
                                 const std::string& origin,
                                 const crypto::NoteVerifier& verifier);
 
-// `refsum-log fsck`: opens the database in `data_dir` (never creating it)
-// and runs Fsck with the public half of the log key in `key_path` (PEM, as
+// `refsum-log fsck`: opens the database in `data_dir` (never creating it;
+// opening replays and flushes RocksDB's write-ahead log as a start of the
+// log would, and changes no record) and runs Fsck with the public half of the log key in `key_path` (PEM, as
 // `refsum-log serve --key` takes it). Returns Fsck's result, or the errors
 // of reading the key and of opening the database (FailedPrecondition if it
 // is missing or a running log holds it).

@@ -10,6 +10,7 @@
 //       [--max_inflight_submissions N] [--submit_rate_per_key RATE
 //       [--submit_burst_per_key N]] [--tls_cert FILE --tls_key FILE]
 //       [--witness_tls_ca FILE]
+//   refsum-log fsck --data_dir DIR --origin ORIGIN --key FILE
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -40,6 +41,7 @@
 #include "encoding/json.h"
 #include "http/tls_credentials.h"
 #include "log/admission.h"
+#include "log/fsck.h"
 #include "log/http_server.h"
 #include "log/metrics.h"
 #include "log/rate_limiter.h"
@@ -120,7 +122,8 @@ constexpr char kUsage[] =
     "refsum-log keygen --origin ORIGIN --out DIR\n"
     "refsum-log serve --data_dir DIR --origin ORIGIN --key FILE "
     "--grpc_addr HOST:PORT --http_addr HOST:PORT [--keys FILE | --open] "
-    "[--ready_file FILE] [--witnesses FILE]";
+    "[--ready_file FILE] [--witnesses FILE]\n"
+    "refsum-log fsck --data_dir DIR --origin ORIGIN --key FILE";
 
 absl::Status RequireFlag(const std::string& value, absl::string_view name) {
   if (value.empty()) {
@@ -384,11 +387,26 @@ absl::Status Serve() {
   return absl::OkStatus();
 }
 
+// Checks a stopped log's whole data directory (log/fsck.h).
+absl::Status FsckCommand() {
+  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  RETURN_IF_ERROR(RequireFlag(data_dir, "data_dir"));
+  RETURN_IF_ERROR(RequireFlag(absl::GetFlag(FLAGS_origin), "origin"));
+  RETURN_IF_ERROR(RequireFlag(absl::GetFlag(FLAGS_key), "key"));
+  ASSIGN_OR_RETURN(const FsckReport report,
+                   FsckDataDir(data_dir, absl::GetFlag(FLAGS_origin),
+                               absl::GetFlag(FLAGS_key)));
+  std::printf("%s: %s\n", data_dir.c_str(), FormatFsckReport(report).c_str());
+  return absl::OkStatus();
+}
+
 }  // namespace
 }  // namespace refsum::log
 
 int main(int argc, char** argv) {
   return refsum::RunSubcommands(
       argc, argv, "refsum-log", refsum::log::kUsage,
-      {{"keygen", refsum::log::Keygen}, {"serve", refsum::log::Serve}});
+      {{"keygen", refsum::log::Keygen},
+       {"serve", refsum::log::Serve},
+       {"fsck", refsum::log::FsckCommand}});
 }

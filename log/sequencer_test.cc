@@ -236,6 +236,9 @@ class FaultyStorage : public Storage {
     }
     return real_->ReadCheckpoint();
   }
+  absl::Status VerifyChecksums() const override {
+    return real_->VerifyChecksums();
+  }
   absl::StatusOr<std::optional<std::string>> ReadWitnessedCheckpoint()
       const override {
     return real_->ReadWitnessedCheckpoint();

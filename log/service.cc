@@ -12,6 +12,7 @@
 #include "crypto/keys.h"
 #include "crypto/sha256.h"
 #include "encoding/hex.h"
+#include "log/stored_tree.h"
 #include "statement/claim.h"
 #include "statement/digest.h"
 #include "tlog/bundle.h"
@@ -81,8 +82,9 @@ absl::StatusOr<std::string> BuildTlogProof(const LogReader& reader,
   tlog::TlogProof proof;
   proof.index = index;
   ASSIGN_OR_RETURN(proof.inclusion_proof,
-                   tlog::BuildInclusionProof(index, checkpoint.checkpoint.size,
-                                             reader));
+                   CheckedInclusionProof(reader, index,
+                                         checkpoint.checkpoint.size,
+                                         checkpoint.checkpoint));
   proof.checkpoint = checkpoint.note;
   return tlog::FormatTlogProof(proof);
 }
@@ -361,8 +363,10 @@ grpc::ServerUnaryReactor* LogService::GetInclusionProof(
     const refsum::v1::GetInclusionProofRequest* request,
     refsum::v1::GetInclusionProofResponse* response) {
   const auto answer = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(uint64_t size, ResolveTreeSize(request->tree_size(),
-                                                    *sequencer_->Latest()));
+    const std::shared_ptr<const SignedCheckpoint> latest =
+        sequencer_->Latest();
+    ASSIGN_OR_RETURN(uint64_t size,
+                     ResolveTreeSize(request->tree_size(), *latest));
     uint64_t index = request->index();
     if (request->leaf_case() ==
         refsum::v1::GetInclusionProofRequest::kLeafHash) {
@@ -379,8 +383,9 @@ grpc::ServerUnaryReactor* LogService::GetInclusionProof(
       return absl::OutOfRangeError(absl::StrCat(
           "index ", index, " is not below the tree size ", size));
     }
-    ASSIGN_OR_RETURN(std::vector<tlog::Hash> hashes,
-                     tlog::BuildInclusionProof(index, size, *reader_));
+    ASSIGN_OR_RETURN(
+        std::vector<tlog::Hash> hashes,
+        CheckedInclusionProof(*reader_, index, size, latest->checkpoint));
     response->set_index(index);
     response->set_tree_size(size);
     for (const tlog::Hash& hash : hashes) response->add_hashes(HashBytes(hash));
@@ -394,11 +399,13 @@ grpc::ServerUnaryReactor* LogService::GetConsistencyProof(
     const refsum::v1::GetConsistencyProofRequest* request,
     refsum::v1::GetConsistencyProofResponse* response) {
   const auto answer = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(uint64_t new_size, ResolveTreeSize(request->new_size(),
-                                                        *sequencer_->Latest()));
+    const std::shared_ptr<const SignedCheckpoint> latest =
+        sequencer_->Latest();
+    ASSIGN_OR_RETURN(uint64_t new_size,
+                     ResolveTreeSize(request->new_size(), *latest));
     ASSIGN_OR_RETURN(std::vector<tlog::Hash> hashes,
-                     tlog::BuildConsistencyProof(request->old_size(), new_size,
-                                                 *reader_));
+                     CheckedConsistencyProof(*reader_, request->old_size(),
+                                             new_size, latest->checkpoint));
     response->set_old_size(request->old_size());
     response->set_new_size(new_size);
     for (const tlog::Hash& hash : hashes) response->add_hashes(HashBytes(hash));

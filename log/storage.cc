@@ -2,15 +2,20 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <cstdarg>
+#include <cstdio>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "base/status_macros.h"
 #include "crypto/sha256.h"
 
@@ -108,10 +113,37 @@ absl::Status ToStatus(const rocksdb::Status& status, absl::string_view what) {
   return absl::UnavailableError(message);
 }
 
+// RocksDB's diagnostics, warnings and errors only, on stderr. Its default is
+// a LOG file in the data directory: on a full disk that file fails too, and
+// Debian's librocksdb (built with assertions) aborts at the next line logged
+// after such a failure.
+class StderrLogger : public rocksdb::Logger {
+ public:
+  StderrLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    char line[1024];
+    std::vsnprintf(line, sizeof(line), format, ap);
+    std::fprintf(stderr, "refsum-log: rocksdb: %s\n", line);
+  }
+};
+
 class RocksDbStorage : public Storage {
  public:
   explicit RocksDbStorage(std::unique_ptr<rocksdb::DB> db)
       : db_(std::move(db)) {}
+
+  // Flushes the memtables, so that the next Open has no write-ahead log to
+  // replay (RocksDB does not flush at close when the WAL holds the data).
+  // Nothing is lost if this fails: the WAL still holds it.
+  ~RocksDbStorage() override {
+    const rocksdb::Status flushed = db_->Flush(rocksdb::FlushOptions());
+    if (!flushed.ok()) {
+      std::fprintf(stderr, "refsum-log: flushing the database at close: %s\n",
+                   flushed.ToString().c_str());
+    }
+  }
 
   absl::StatusOr<std::optional<std::string>> ReadCheckpoint() const override {
     return ReadOptional(kCheckpointKey, "reading the checkpoint");
@@ -124,11 +156,15 @@ class RocksDbStorage : public Storage {
   }
 
   absl::Status WriteWitnessedCheckpoint(absl::string_view note) override {
-    rocksdb::WriteOptions options;
-    options.sync = true;
-    return ToStatus(db_->Put(options, kWitnessedCheckpointKey,
-                             rocksdb::Slice(note.data(), note.size())),
-                    "writing the witnessed checkpoint");
+    rocksdb::WriteBatch write;
+    write.Put(kWitnessedCheckpointKey,
+              rocksdb::Slice(note.data(), note.size()));
+    return WriteSynced(write, "writing the witnessed checkpoint");
+  }
+
+  absl::Status VerifyChecksums() const override {
+    return ToStatus(db_->VerifyChecksum(read_options_),
+                    "verifying the database's checksums");
   }
 
   absl::StatusOr<std::vector<std::string>> ReadEntries(
@@ -272,12 +308,25 @@ class RocksDbStorage : public Storage {
       write.Put(KeyRecordKey(key.keyid), EncodeKnownKey(key));
     }
     write.Put(kCheckpointKey, batch.checkpoint);
-    rocksdb::WriteOptions options;
-    options.sync = true;
-    return ToStatus(db_->Write(options, &write), "writing a batch");
+    return WriteSynced(write, "writing a batch");
   }
 
  private:
+  // Writes `write` with a synced WAL write. After a failed write RocksDB
+  // refuses every write until it has recovered; it recovers from a full disk
+  // by itself, and Resume asks it to recover from other errors (it answers
+  // Busy while its own recovery runs, and the write then fails as before).
+  absl::Status WriteSynced(rocksdb::WriteBatch& write, absl::string_view what)
+      ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    if (failed_) db_->Resume().PermitUncheckedError();
+    rocksdb::WriteOptions options;
+    options.sync = true;
+    const rocksdb::Status written = db_->Write(options, &write);
+    failed_ = !written.ok();
+    return ToStatus(written, what);
+  }
+
   absl::StatusOr<std::optional<std::string>> ReadOptional(
       const char* key, absl::string_view what) const {
     std::string value;
@@ -289,6 +338,10 @@ class RocksDbStorage : public Storage {
 
   const std::unique_ptr<rocksdb::DB> db_;
   const rocksdb::ReadOptions read_options_;
+  // Serializes writes, so that a resume never races a write.
+  absl::Mutex mu_;
+  // Whether the last write failed.
+  bool failed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace
@@ -321,8 +374,9 @@ std::string LookupKeyForAttestationsOf(uint64_t claim_index) {
 absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
     const std::string& dir, const StorageOptions& storage_options) {
   rocksdb::Options options;
-  options.create_if_missing = true;
+  options.create_if_missing = storage_options.create_if_missing;
   options.paranoid_checks = true;
+  options.info_log = std::make_shared<StderrLogger>();
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(storage_options.block_cache_bytes);
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));

@@ -130,13 +130,31 @@ class LogWriter {
 struct StorageOptions {
   // RocksDB block cache, shared by all reads.
   size_t block_cache_bytes = size_t{64} << 20;
+  // Whether Open creates a missing database; a tool that only inspects one
+  // (fsck) must not.
+  bool create_if_missing = true;
 };
 
 class Storage : public LogReader, public LogWriter {
  public:
-  // Opens (creating if missing) the database in directory `dir`. Returns
-  // DataLoss if RocksDB finds it corrupt, FailedPrecondition if another
-  // process holds it, Unavailable for I/O errors.
+  // Opens the database in directory `dir`, creating it if it is missing
+  // and options.create_if_missing is set, with RocksDB's paranoid checks
+  // (every file opened is checked; a write error stops writes until
+  // recovery). RocksDB's own diagnostics go to stderr (warnings and errors
+  // only), never to a file in `dir`, so that a full disk cannot also break
+  // the process's logging. Returns DataLoss if RocksDB finds the database
+  // corrupt, FailedPrecondition if another process holds it or it is
+  // missing and may not be created, Unavailable for I/O errors.
+  //
+  // After a write fails because the disk is full, RocksDB refuses writes
+  // (ResourceExhausted) until it sees enough free space again (at least one
+  // memtable, 64 MiB by default), then recovers by itself within seconds;
+  // reads keep working throughout. Write also asks RocksDB to resume after
+  // any other failed write.
+  //
+  // Destroying the Storage flushes RocksDB's memtables, so that the next
+  // Open has no write-ahead log to replay; after a crash Open replays it,
+  // which takes time bounded by the memtable size, not the log's.
   static absl::StatusOr<std::unique_ptr<Storage>> Open(
       const std::string& dir, const StorageOptions& options = {});
 
@@ -153,6 +171,12 @@ class Storage : public LogReader, public LogWriter {
   // Thread-safe; concurrent calls are ordered arbitrarily, so callers that
   // need the newest note to win serialize their calls.
   virtual absl::Status WriteWitnessedCheckpoint(absl::string_view note) = 0;
+
+  // Reads every file of the database and checks its block checksums.
+  // Returns DataLoss naming the damaged file (RocksDB's message), or the
+  // errors of reading. Takes time proportional to the database's size.
+  // Thread-safe.
+  virtual absl::Status VerifyChecksums() const = 0;
 };
 
 }  // namespace refsum::log

@@ -38,6 +38,16 @@ absl::Status WriteTestFile(const std::string& path,
   return WriteFileAtomically(path, contents, 0644);
 }
 
+absl::StatusOr<TestLogKey> NewTestLogKey(absl::string_view origin) {
+  ASSIGN_OR_RETURN(crypto::PrivateKey key,
+                   crypto::PrivateKey::Generate(crypto::KeyType::kEd25519));
+  TestLogKey log_key;
+  ASSIGN_OR_RETURN(log_key.signer, crypto::NewEd25519NoteSigner(origin, key));
+  ASSIGN_OR_RETURN(log_key.verifier,
+                   crypto::NewEd25519NoteVerifier(origin, key.public_key()));
+  return log_key;
+}
+
 absl::StatusOr<std::unique_ptr<TestLog>> TestLog::Create(
     absl::string_view origin, SequencerOptions options) {
   std::unique_ptr<TestLog> log(new TestLog());

@@ -70,6 +70,13 @@ absl::StatusOr<std::string> NewTempDir(absl::string_view prefix);
 // Writes `contents` to `path` (mode 0644), replacing it.
 absl::Status WriteTestFile(const std::string& path, absl::string_view contents);
 
+// A fresh Ed25519 log key for `origin`: its checkpoint signer and verifier.
+struct TestLogKey {
+  std::unique_ptr<crypto::NoteSigner> signer;
+  std::unique_ptr<crypto::NoteVerifier> verifier;
+};
+absl::StatusOr<TestLogKey> NewTestLogKey(absl::string_view origin);
+
 // A real log: RocksDB storage in a fresh directory, a fresh Ed25519 log key
 // and a running sequencer that integrates each entry as soon as it can.
 class TestLog {

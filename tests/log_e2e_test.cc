@@ -767,6 +767,49 @@ class Load {
   absl::Time last_finish_ ABSL_GUARDED_BY(mu_);
 };
 
+// Reads the log's checkpoint over gRPC (GetCheckpoint) and HTTP (GET
+// /checkpoint) in a loop until Stop, as a monitor that never submits sees
+// the log. Failed reads are skipped: the log may be killed meanwhile.
+class CheckpointPoller {
+ public:
+  explicit CheckpointPoller(LogServer* server)
+      : thread_([this, server] { Run(*server); }) {}
+
+  ~CheckpointPoller() { Stop(); }
+
+  // Stops polling and returns every note read, from both APIs.
+  std::vector<std::string> Stop() {
+    {
+      absl::MutexLock lock(&mu_);
+      stop_ = true;
+    }
+    if (thread_.joinable()) thread_.join();
+    absl::MutexLock lock(&mu_);
+    return notes_;
+  }
+
+ private:
+  void Run(LogServer& server) {
+    while (true) {
+      {
+        absl::MutexLock lock(&mu_);
+        if (stop_) return;
+      }
+      absl::StatusOr<std::string> grpc_note = GetCheckpointNote(server.stub());
+      absl::StatusOr<HttpResult> http = HttpGet(server, "/checkpoint");
+      absl::MutexLock lock(&mu_);
+      if (grpc_note.ok()) notes_.push_back(*std::move(grpc_note));
+      if (http.ok() && http->status == 200) notes_.push_back(http->body);
+      mu_.AwaitWithTimeout(absl::Condition(&stop_), absl::Milliseconds(20));
+    }
+  }
+
+  absl::Mutex mu_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::string> notes_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;
+};
+
 // Checks the log after a restart against everything acknowledged before:
 // the tree's root recomputed from all its leaves is the checkpoint's root;
 // every acknowledged leaf is at its index; every leaf in the tree was sent
@@ -2058,6 +2101,8 @@ TEST_F(LogE2eTest, SigkillLosesNoAcknowledgedSubmission) {
   std::map<uint64_t, tlog::Checkpoint> seen;
   std::vector<double> rates;
   uint64_t tree_size = 0;
+  // Checkpoint notes returned by Submit, GetCheckpoint and GET /checkpoint.
+  size_t checkpoints_read = 0;
 
   for (int round = 0; round <= rounds; ++round) {
     SCOPED_TRACE(absl::StrCat("round ", round));
@@ -2075,6 +2120,7 @@ TEST_F(LogE2eTest, SigkillLosesNoAcknowledgedSubmission) {
       break;
     }
 
+    CheckpointPoller poller(server.get());
     Load load(&server->stub(), &vendor_, options_.key.verifier.get(),
               absl::StrCat("crash-", round), kClientThreads, 0);
     // Kill at a random moment once submissions are flowing (waiting for the
@@ -2085,14 +2131,24 @@ TEST_F(LogE2eTest, SigkillLosesNoAcknowledgedSubmission) {
     ASSERT_OK_AND_ASSIGN(const ExitStatus stopped, server->Kill());
     load.Stop();
     LoadOutcome outcome = load.Finish();
+    const std::vector<std::string> polled = poller.Stop();
     EXPECT_TRUE(stopped.KilledBy(SIGKILL)) << stopped.ToString();
     EXPECT_THAT(outcome.failures, ElementsAre());
 
+    // Every checkpoint any client was given, with a submission or by
+    // asking: signed by the log, and no two of one size differ. The next
+    // round proves each consistent with the restarted log's checkpoint.
     for (const Ack& ack : outcome.acks) {
       ASSERT_OK_AND_ASSIGN(const tlog::Checkpoint checkpoint,
                            OpenCheckpoint(ack.checkpoint, verifier()));
       ASSERT_OK(AddSeen(checkpoint, seen));
     }
+    for (const std::string& note : polled) {
+      ASSERT_OK_AND_ASSIGN(const tlog::Checkpoint checkpoint,
+                           OpenCheckpoint(note, verifier()));
+      ASSERT_OK(AddSeen(checkpoint, seen));
+    }
+    checkpoints_read += outcome.acks.size() + polled.size();
     sent.insert(outcome.sent.begin(), outcome.sent.end());
     const double seconds = absl::ToDoubleSeconds(outcome.elapsed);
     const double rate = seconds > 0 ? outcome.acks.size() / seconds : 0;
@@ -2111,7 +2167,10 @@ TEST_F(LogE2eTest, SigkillLosesNoAcknowledgedSubmission) {
           ? 0
           : (rates[(rates.size() - 1) / 2] + rates[rates.size() / 2]) / 2;
   std::cout << "[e2e] crash test result: tree size " << tree_size << ", "
-            << acks.size() << " acknowledged submissions, median rate "
+            << acks.size() << " acknowledged submissions, 0 lost, "
+            << checkpoints_read << " checkpoints read (" << seen.size()
+            << " sizes), each proved consistent with the next restart's, "
+            << "median rate "
             << median << " acknowledged submissions/s over " << rates.size()
             << " rounds (" << kClientThreads << " client threads)" << std::endl;
 }

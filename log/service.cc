@@ -268,13 +268,21 @@ grpc::ServerUnaryReactor* LogService::Submit(
   absl::StatusOr<PendingEntry> entry = admission_->Admit(
       *envelope, request->public_key_pem(), latest->checkpoint.size);
   if (!entry.ok()) return fail(entry.status());
-  // Admit verified the envelope's one signature.
-  if (options_.rate_limiter != nullptr &&
-      !options_.rate_limiter->TryAcquire(envelope->signatures[0].keyid)) {
-    return fail(absl::ResourceExhaustedError(absl::StrCat(
-        "key ", envelope->signatures[0].keyid,
-        " exceeded its submission rate limit of ",
-        options_.rate_limiter->rate_per_second(), " per second; retry later")));
+  // Admit verified the envelope's one signature. An envelope already in the
+  // log costs nothing: anyone can copy a vendor's published envelope, and
+  // replaying it must not use up the vendor's budget.
+  if (options_.rate_limiter != nullptr) {
+    absl::StatusOr<std::optional<uint64_t>> logged =
+        reader_->FindLeafHash(entry->leaf_hash);
+    if (!logged.ok()) return fail(logged.status());
+    if (!logged->has_value() &&
+        !options_.rate_limiter->TryAcquire(envelope->signatures[0].keyid)) {
+      return fail(absl::ResourceExhaustedError(
+          absl::StrCat("key ", envelope->signatures[0].keyid,
+                       " exceeded its submission rate limit of ",
+                       options_.rate_limiter->rate_per_second(),
+                       " per second; retry later")));
+    }
   }
 
   const tlog::Hash leaf_hash = entry->leaf_hash;

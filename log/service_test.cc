@@ -1526,5 +1526,19 @@ TEST_F(LogServiceRateLimitTest, AKeyBeyondItsRateIsRefusedByKeyid) {
   EXPECT_EQ(log_->size(), 2u);
 }
 
+TEST_F(LogServiceRateLimitTest, ReplayingALoggedEnvelopeSpendsNoBudget) {
+  ASSERT_OK_AND_ASSIGN(crypto::DsseEnvelope published,
+                       SignClaim(SampleClaim("published"), vendor_));
+  ASSERT_OK(SubmitEnvelope(published).status());
+  // Anyone can copy the published envelope from the log and send it again.
+  // Beyond the budget of one, each replay is still answered as a duplicate.
+  for (int i = 0; i < 3; ++i) {
+    const absl::StatusOr<Logged> replayed = SubmitEnvelope(published);
+    ASSERT_OK(replayed.status());
+    EXPECT_TRUE(replayed->response.duplicate());
+  }
+  EXPECT_EQ(log_->size(), 1u);
+}
+
 }  // namespace
 }  // namespace refsum::log

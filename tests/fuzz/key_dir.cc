@@ -1,0 +1,60 @@
+#include "tests/fuzz/key_dir.h"
+
+#include <stdlib.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <system_error>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "crypto/keys.h"
+
+namespace refsum::fuzz {
+namespace {
+
+std::string* key_dir = nullptr;
+
+void RemoveKeyDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(*key_dir, ignored);
+}
+
+void WriteKey(const std::string& path, crypto::KeyType type) {
+  absl::StatusOr<crypto::PrivateKey> key = crypto::PrivateKey::Generate(type);
+  absl::Status written =
+      key.ok() ? crypto::WritePublicKeyFile(path, key->public_key())
+               : key.status();
+  if (!written.ok()) {
+    std::fprintf(stderr, "cannot write %s: %s\n", path.c_str(),
+                 written.ToString().c_str());
+    std::abort();
+  }
+}
+
+}  // namespace
+
+const std::string& KeyDir() {
+  if (key_dir != nullptr) return *key_dir;
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  std::string pattern = std::string(tmp != nullptr ? tmp : "/tmp") +
+                        "/refsum-fuzz-keys-XXXXXX";
+  if (mkdtemp(pattern.data()) == nullptr) {
+    std::perror("mkdtemp");
+    std::abort();
+  }
+  key_dir = new std::string(pattern);
+  std::atexit(RemoveKeyDir);
+  WriteKey(*key_dir + "/vendor.pub", crypto::KeyType::kEd25519);
+  WriteKey(*key_dir + "/rebuilder.pub", crypto::KeyType::kEcdsaP256);
+  return *key_dir;
+}
+
+bool NamesOnlyKeyDirFiles(absl::string_view input) {
+  return !absl::StrContains(input, '/');
+}
+
+}  // namespace refsum::fuzz

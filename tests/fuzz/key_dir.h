@@ -1,0 +1,27 @@
+// A directory of public key files for fuzz targets whose input names key
+// files (signer lists, verifier policies), so that they can reach the code
+// after a successful read.
+
+#ifndef REFSUM_TESTS_FUZZ_KEY_DIR_H_
+#define REFSUM_TESTS_FUZZ_KEY_DIR_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace refsum::fuzz {
+
+// Returns a directory made on the first call (under $TEST_TMPDIR or /tmp,
+// removed at exit) that holds vendor.pub (Ed25519) and rebuilder.pub
+// (ECDSA P-256), fresh PEM public keys. Aborts if it cannot be made. Not
+// thread-safe; fuzz targets run on one thread.
+const std::string& KeyDir();
+
+// Returns false when `input` could name a file outside KeyDir() (contains a
+// '/'): such inputs are skipped, so that fuzzing never reads the machine's
+// files or devices.
+bool NamesOnlyKeyDirFiles(absl::string_view input);
+
+}  // namespace refsum::fuzz
+
+#endif  // REFSUM_TESTS_FUZZ_KEY_DIR_H_

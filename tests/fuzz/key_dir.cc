@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
 #include "crypto/keys.h"
 
 namespace refsum::fuzz {
@@ -54,7 +55,13 @@ const std::string& KeyDir() {
 }
 
 bool NamesOnlyKeyDirFiles(absl::string_view input) {
-  return !absl::StrContains(input, '/');
+  for (absl::string_view word :
+       absl::StrSplit(input, absl::ByAnyChar(" \t\n\v\f\r"))) {
+    if (absl::StartsWith(word, "/") || absl::StrContains(word, "..")) {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace refsum::fuzz

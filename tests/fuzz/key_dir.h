@@ -17,9 +17,12 @@ namespace refsum::fuzz {
 // thread-safe; fuzz targets run on one thread.
 const std::string& KeyDir();
 
-// Returns false when `input` could name a file outside KeyDir() (contains a
-// '/'): such inputs are skipped, so that fuzzing never reads the machine's
-// files or devices.
+// Returns false when `input` could name a file outside KeyDir(): when one of
+// its blank-separated words starts with '/' or contains "..". Callers skip
+// such inputs, so that fuzzing never reads the machine's files or devices
+// (a FIFO or /dev/stdin would hang it). The parsers split lines on spaces
+// and tabs, a subset of the blanks split on here, so each of their fields
+// starts one of these words.
 bool NamesOnlyKeyDirFiles(absl::string_view input);
 
 }  // namespace refsum::fuzz

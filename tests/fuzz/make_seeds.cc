@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/internal/endian.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -164,6 +165,33 @@ absl::Status WriteSeeds(const std::string& root) {
   bundle.claims[0].attestations.resize(1);
   ASSIGN_OR_RETURN(bundle_json, tlog::EncodeBundle(bundle));
   RETURN_IF_ERROR(out.Write("bundle", "two_claims", bundle_json));
+
+  // Proofs as the proof target reads them: two big-endian uint64s, a hash,
+  // the proof hashes.
+  const auto proof_input = [](uint64_t first, uint64_t second,
+                              const tlog::Hash& hash,
+                              const std::vector<tlog::Hash>& hashes) {
+    std::string input(16, '\0');
+    absl::big_endian::Store64(input.data(), first);
+    absl::big_endian::Store64(input.data() + 8, second);
+    input.append(hash.begin(), hash.end());
+    for (const tlog::Hash& h : hashes) input.append(h.begin(), h.end());
+    return input;
+  };
+  ASSIGN_OR_RETURN(std::vector<tlog::Hash> path, log.InclusionProof(3, 7));
+  RETURN_IF_ERROR(out.Write("proof", "inclusion",
+                            proof_input(3, 7, log.leaf_hash(3), path)));
+  ASSIGN_OR_RETURN(path, log.InclusionProof(8, log.size()));
+  RETURN_IF_ERROR(out.Write("proof", "inclusion_last",
+                            proof_input(8, log.size(), log.leaf_hash(8), path)));
+  ASSIGN_OR_RETURN(tlog::Hash old_root, log.Root(3));
+  ASSIGN_OR_RETURN(path, log.ConsistencyProof(3, log.size()));
+  RETURN_IF_ERROR(out.Write("proof", "consistency",
+                            proof_input(3, log.size(), old_root, path)));
+  ASSIGN_OR_RETURN(old_root, log.Root(4));
+  ASSIGN_OR_RETURN(path, log.ConsistencyProof(4, 8));
+  RETURN_IF_ERROR(
+      out.Write("proof", "consistency_power_of_two", proof_input(4, 8, old_root, path)));
 
   // add-checkpoint bodies and the 409 answer.
   tlog::AddCheckpointRequest request;

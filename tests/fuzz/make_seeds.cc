@@ -268,8 +268,7 @@ absl::Status WriteSeeds(const std::string& root) {
       "# a log and two witnesses, both needed\n", "log ", log.vkey(),
       " https://log.example.org/\n", "witness w1 ", w1.Vkey(),
       " https://w1.example.org/\n", "witness w2 ", w2.Vkey(), "\n",
-      "group both all w1 w2\n", "group either any w1 w2\n",
-      "group one 1 both either\n", "quorum one\n");
+      "group both all w1 w2\n", "group one 1 both\n", "quorum one\n");
   RETURN_IF_ERROR(out.Write("tlog_policy", "witnessed", tlog_policy));
   RETURN_IF_ERROR(out.Write("tlog_policy", "no_witnesses",
                             absl::StrCat("log ", log.vkey(), "\nquorum none\n")));

@@ -193,6 +193,30 @@ absl::Status WriteSeeds(const std::string& root) {
   RETURN_IF_ERROR(
       out.Write("proof", "consistency_power_of_two", proof_input(4, 8, old_root, path)));
 
+  // Verification: query, policy, "---", bundle.
+  const std::string verify_policy = absl::StrCat(
+      "log ", log.vkey(), "\nwitness w1 ", w1.Vkey(), "\nwitness w2 ",
+      w2.Vkey(), "\ngroup both all w1 w2\nquorum both\n",
+      "vendor example-vendor ", vendor.Base64Spki(), "\n", "rebuilder ",
+      rebuilder.name, " ", rebuilder.Base64Spki(), "\n",
+      "rebuild-quorum ", rebuilder.name, "\n");
+  tlog::Bundle verify_bundle;
+  verify_bundle.claims.push_back(tlog::BundleClaim{claim_entry, {}});
+  ASSIGN_OR_RETURN(tlog::BundleEntry match_entry,
+                   log.Entry(attestation_indexes[0], cosigned, rebuilder_der));
+  verify_bundle.claims[0].attestations.push_back(match_entry);
+  ASSIGN_OR_RETURN(std::string verify_json, tlog::EncodeBundle(verify_bundle));
+  const statement::Digest& value = claim.reference_values[0].digest;
+  RETURN_IF_ERROR(out.Write(
+      "verify", "value",
+      absl::StrCat(value.algorithm, ":", value.hex, "\n", verify_policy,
+                   "---\n", verify_json)));
+  RETURN_IF_ERROR(out.Write(
+      "verify", "artifact_warn",
+      absl::StrCat("artifact sha256:", claim.subjects[0].digest.at("sha256"),
+                   "\n", verify_policy, "on-mismatch warn\n---\n",
+                   bundle_json)));
+
   // add-checkpoint bodies and the 409 answer.
   tlog::AddCheckpointRequest request;
   request.old_size = 3;

@@ -231,6 +231,18 @@ absl::Status WriteSeeds(const std::string& root) {
                             tlog::FormatAddCheckpointRequest(request)));
   RETURN_IF_ERROR(out.Write("add_checkpoint", "conflict",
                             tlog::FormatTlogSize(log.size())));
+  // The same requests to a witness: first the checkpoint of size 3 on trust,
+  // then the newest with its consistency proof; or that one alone (409).
+  const std::string first_request = tlog::FormatAddCheckpointRequest(request);
+  request.old_size = 3;
+  ASSIGN_OR_RETURN(request.proof, log.ConsistencyProof(3, log.size()));
+  request.checkpoint = cosigned;
+  const std::string next_request = tlog::FormatAddCheckpointRequest(request);
+  RETURN_IF_ERROR(out.Write(
+      "witness_cosign", "first_then_consistent",
+      absl::StrCat(log.vkey(), "\n", first_request, "---\n", next_request)));
+  RETURN_IF_ERROR(out.Write("witness_cosign", "stale",
+                            absl::StrCat(log.vkey(), "\n", next_request)));
 
   // Tile paths and entry bundles.
   const std::pair<const char*, tlog::TileResource> tiles[] = {

@@ -9,32 +9,31 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define FUZZ_CHECK(condition)                                            \
-  do {                                                                   \
-    if (!(condition)) {                                                  \
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+#define FUZZ_CHECK(condition)                                              \
+  do {                                                                     \
+    if (!(condition)) {                                                    \
       std::fprintf(stderr, "%s:%d: fuzz invariant failed: %s\n", __FILE__, \
-                   __LINE__, #condition);                                \
-      std::abort();                                                      \
-    }                                                                    \
+                   __LINE__, #condition);                                  \
+      std::abort();                                                        \
+    }                                                                      \
   } while (false)
 
 // Like FUZZ_CHECK for an absl::Status or StatusOr that must be OK, printing
 // the status.
-#define FUZZ_CHECK_OK(expr)                                                 \
-  do {                                                                      \
-    const auto& fuzz_check_ok_result = (expr);                              \
-    if (!::refsum::fuzz::StatusOf(fuzz_check_ok_result).ok()) {             \
-      std::fprintf(stderr, "%s:%d: fuzz invariant failed: %s: %s\n",        \
-                   __FILE__, __LINE__, #expr,                               \
-                   ::refsum::fuzz::StatusOf(fuzz_check_ok_result)           \
-                       .ToString()                                          \
-                       .c_str());                                           \
-      std::abort();                                                         \
-    }                                                                       \
+#define FUZZ_CHECK_OK(expr)                                                   \
+  do {                                                                        \
+    const auto& fuzz_check_ok_result = (expr);                                \
+    if (!::refsum::fuzz::StatusOf(fuzz_check_ok_result).ok()) {               \
+      std::fprintf(                                                           \
+          stderr, "%s:%d: fuzz invariant failed: %s: %s\n", __FILE__,         \
+          __LINE__, #expr,                                                    \
+          ::refsum::fuzz::StatusOf(fuzz_check_ok_result).ToString().c_str()); \
+      std::abort();                                                           \
+    }                                                                         \
   } while (false)
-
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
 
 namespace refsum::fuzz {
 

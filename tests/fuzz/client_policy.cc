@@ -35,8 +35,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(found != nullptr && found->key.der() == rebuilder.key.der());
     all.insert(rebuilder.name);
   }
-  FUZZ_CHECK(
-      policy->rebuild_groups().Evaluate(policy->rebuild_quorum(), all)
-          .satisfied);
+  FUZZ_CHECK(policy->rebuild_groups()
+                 .Evaluate(policy->rebuild_quorum(), all)
+                 .satisfied);
   return 0;
 }

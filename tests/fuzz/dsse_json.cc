@@ -15,8 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::string_view input(reinterpret_cast<const char*>(data), size);
   absl::StatusOr<DsseEnvelope> envelope = refsum::crypto::DecodeDsseJson(input);
   if (!envelope.ok()) {
-    FUZZ_CHECK(envelope.status().code() ==
-               absl::StatusCode::kInvalidArgument);
+    FUZZ_CHECK(envelope.status().code() == absl::StatusCode::kInvalidArgument);
     return 0;
   }
   const std::string json = refsum::crypto::EncodeDsseJson(*envelope);

@@ -21,8 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::StatusOr<refsum::crypto::DsseEnvelope> envelope =
       refsum::crypto::DecodeDsseLeaf(input);
   if (!envelope.ok()) {
-    FUZZ_CHECK(envelope.status().code() ==
-               absl::StatusCode::kInvalidArgument);
+    FUZZ_CHECK(envelope.status().code() == absl::StatusCode::kInvalidArgument);
     return 0;
   }
   FUZZ_CHECK(refsum::crypto::EncodeDsseLeaf(*envelope) == input);

@@ -12,8 +12,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::string_view input(reinterpret_cast<const char*>(data), size);
   absl::StatusOr<std::string> bytes = refsum::encoding::HexDecode(input);
-  FUZZ_CHECK(bytes.ok() == (size % 2 == 0 &&
-                            refsum::encoding::IsLowerHex(input, size / 2)));
+  FUZZ_CHECK(bytes.ok() ==
+             (size % 2 == 0 && refsum::encoding::IsLowerHex(input, size / 2)));
   if (!bytes.ok()) {
     FUZZ_CHECK(bytes.status().code() == absl::StatusCode::kInvalidArgument);
     return 0;

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "crypto/keys.h"
 
@@ -22,6 +23,16 @@ std::string* key_dir = nullptr;
 void RemoveKeyDir() {
   std::error_code ignored;
   std::filesystem::remove_all(*key_dir, ignored);
+}
+
+// Makes "<base>/<prefix>-XXXXXX" or aborts.
+std::string MakeTempDir(absl::string_view base, absl::string_view prefix) {
+  std::string pattern = absl::StrCat(base, "/", prefix, "-XXXXXX");
+  if (mkdtemp(pattern.data()) == nullptr) {
+    std::perror("mkdtemp");
+    std::abort();
+  }
+  return pattern;
 }
 
 void WriteKey(const std::string& path, crypto::KeyType type) {
@@ -41,17 +52,19 @@ void WriteKey(const std::string& path, crypto::KeyType type) {
 const std::string& KeyDir() {
   if (key_dir != nullptr) return *key_dir;
   const char* tmp = std::getenv("TEST_TMPDIR");
-  std::string pattern = std::string(tmp != nullptr ? tmp : "/tmp") +
-                        "/refsum-fuzz-keys-XXXXXX";
-  if (mkdtemp(pattern.data()) == nullptr) {
-    std::perror("mkdtemp");
-    std::abort();
-  }
-  key_dir = new std::string(pattern);
+  key_dir = new std::string(
+      MakeTempDir(tmp != nullptr ? tmp : "/tmp", "refsum-fuzz-keys"));
   std::atexit(RemoveKeyDir);
   WriteKey(*key_dir + "/vendor.pub", crypto::KeyType::kEd25519);
   WriteKey(*key_dir + "/rebuilder.pub", crypto::KeyType::kEcdsaP256);
   return *key_dir;
+}
+
+std::string NewScratchDir(absl::string_view prefix) {
+  std::error_code error;
+  const std::string base =
+      std::filesystem::is_directory("/dev/shm", error) ? "/dev/shm" : KeyDir();
+  return MakeTempDir(base, prefix);
 }
 
 bool NamesOnlyKeyDirFiles(absl::string_view input) {

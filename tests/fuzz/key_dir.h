@@ -25,6 +25,12 @@ const std::string& KeyDir();
 // starts one of these words.
 bool NamesOnlyKeyDirFiles(absl::string_view input);
 
+// Returns a new, empty directory "<prefix>-XXXXXX" for state a target
+// keeps, on tmpfs (/dev/shm) when there is one, since the code under test
+// fsyncs what it stores, and else beside KeyDir(). Aborts if it cannot be
+// made. The caller removes it.
+std::string NewScratchDir(absl::string_view prefix);
+
 }  // namespace refsum::fuzz
 
 #endif  // REFSUM_TESTS_FUZZ_KEY_DIR_H_

@@ -182,24 +182,25 @@ absl::Status WriteSeeds(const std::string& root) {
   RETURN_IF_ERROR(out.Write("proof", "inclusion",
                             proof_input(3, 7, log.leaf_hash(3), path)));
   ASSIGN_OR_RETURN(path, log.InclusionProof(8, log.size()));
-  RETURN_IF_ERROR(out.Write("proof", "inclusion_last",
-                            proof_input(8, log.size(), log.leaf_hash(8), path)));
+  RETURN_IF_ERROR(
+      out.Write("proof", "inclusion_last",
+                proof_input(8, log.size(), log.leaf_hash(8), path)));
   ASSIGN_OR_RETURN(tlog::Hash old_root, log.Root(3));
   ASSIGN_OR_RETURN(path, log.ConsistencyProof(3, log.size()));
   RETURN_IF_ERROR(out.Write("proof", "consistency",
                             proof_input(3, log.size(), old_root, path)));
   ASSIGN_OR_RETURN(old_root, log.Root(4));
   ASSIGN_OR_RETURN(path, log.ConsistencyProof(4, 8));
-  RETURN_IF_ERROR(
-      out.Write("proof", "consistency_power_of_two", proof_input(4, 8, old_root, path)));
+  RETURN_IF_ERROR(out.Write("proof", "consistency_power_of_two",
+                            proof_input(4, 8, old_root, path)));
 
   // Verification: query, policy, "---", bundle.
   const std::string verify_policy = absl::StrCat(
       "log ", log.vkey(), "\nwitness w1 ", w1.Vkey(), "\nwitness w2 ",
       w2.Vkey(), "\ngroup both all w1 w2\nquorum both\n",
       "vendor example-vendor ", vendor.Base64Spki(), "\n", "rebuilder ",
-      rebuilder.name, " ", rebuilder.Base64Spki(), "\n",
-      "rebuild-quorum ", rebuilder.name, "\n");
+      rebuilder.name, " ", rebuilder.Base64Spki(), "\n", "rebuild-quorum ",
+      rebuilder.name, "\n");
   tlog::Bundle verify_bundle;
   verify_bundle.claims.push_back(tlog::BundleClaim{claim_entry, {}});
   ASSIGN_OR_RETURN(tlog::BundleEntry match_entry,
@@ -207,10 +208,9 @@ absl::Status WriteSeeds(const std::string& root) {
   verify_bundle.claims[0].attestations.push_back(match_entry);
   ASSIGN_OR_RETURN(std::string verify_json, tlog::EncodeBundle(verify_bundle));
   const statement::Digest& value = claim.reference_values[0].digest;
-  RETURN_IF_ERROR(out.Write(
-      "verify", "value",
-      absl::StrCat(value.algorithm, ":", value.hex, "\n", verify_policy,
-                   "---\n", verify_json)));
+  RETURN_IF_ERROR(out.Write("verify", "value",
+                            absl::StrCat(value.algorithm, ":", value.hex, "\n",
+                                         verify_policy, "---\n", verify_json)));
   RETURN_IF_ERROR(out.Write(
       "verify", "artifact_warn",
       absl::StrCat("artifact sha256:", claim.subjects[0].digest.at("sha256"),
@@ -279,8 +279,8 @@ absl::Status WriteSeeds(const std::string& root) {
     RETURN_IF_ERROR(
         out.Write("attestation", verdicts[i], attestation_payloads[i]));
     const std::string& leaf = log.leaf(attestation_indexes[i]);
-    RETURN_IF_ERROR(
-        out.Write("dsse_leaf", absl::StrCat("attestation_", verdicts[i]), leaf));
+    RETURN_IF_ERROR(out.Write("dsse_leaf",
+                              absl::StrCat("attestation_", verdicts[i]), leaf));
     ASSIGN_OR_RETURN(crypto::DsseEnvelope envelope,
                      crypto::DecodeDsseLeaf(leaf));
     RETURN_IF_ERROR(out.Write("dsse_json",
@@ -306,8 +306,9 @@ absl::Status WriteSeeds(const std::string& root) {
       " https://w1.example.org/\n", "witness w2 ", w2.Vkey(), "\n",
       "group both all w1 w2\n", "group one 1 both\n", "quorum one\n");
   RETURN_IF_ERROR(out.Write("tlog_policy", "witnessed", tlog_policy));
-  RETURN_IF_ERROR(out.Write("tlog_policy", "no_witnesses",
-                            absl::StrCat("log ", log.vkey(), "\nquorum none\n")));
+  RETURN_IF_ERROR(
+      out.Write("tlog_policy", "no_witnesses",
+                absl::StrCat("log ", log.vkey(), "\nquorum none\n")));
   RETURN_IF_ERROR(out.Write(
       "client_policy", "readme",
       absl::StrCat("log ", log.vkey(), "\nquorum none\n",
@@ -316,24 +317,24 @@ absl::Status WriteSeeds(const std::string& root) {
       "client_policy", "rebuilders",
       absl::StrCat(tlog_policy, "vendor example-vendor ", vendor.Base64Spki(),
                    "\nrebuilder r1 rebuilder.pub\n", "rebuilder r2 ",
-                   rebuilder.Base64Spki(), "\n", "rebuild-group both all r1 r2\n",
-                   "rebuild-quorum both\n", "on-mismatch warn\n")));
+                   rebuilder.Base64Spki(), "\n",
+                   "rebuild-group both all r1 r2\n", "rebuild-quorum both\n",
+                   "on-mismatch warn\n")));
   RETURN_IF_ERROR(out.Write("log_keys", "signers",
                             "# vendors and rebuilders\n"
                             "vendor example-vendor vendor.pub\n\n"
                             "rebuilder w1\trebuilder.pub\n"));
   RETURN_IF_ERROR(out.Write(
       "witness_config", "minimal",
-      absl::StrJoin(
-          {std::string("name witness.example.org/w1"),
-           std::string("cosign_key witness-keys/cosign.key"),
-           std::string("rebuild_key witness-keys/rebuild.key"),
-           std::string("http_addr 127.0.0.1:7380"),
-           std::string("state_dir witness-state"),
-           absl::StrCat("log ", log.origin(), " ", log.vkey(),
-                        " 127.0.0.1:7300"),
-           std::string("")},
-          "\n")));
+      absl::StrJoin({std::string("name witness.example.org/w1"),
+                     std::string("cosign_key witness-keys/cosign.key"),
+                     std::string("rebuild_key witness-keys/rebuild.key"),
+                     std::string("http_addr 127.0.0.1:7380"),
+                     std::string("state_dir witness-state"),
+                     absl::StrCat("log ", log.origin(), " ", log.vkey(),
+                                  " 127.0.0.1:7300"),
+                     std::string("")},
+                    "\n")));
   return absl::OkStatus();
 }
 

@@ -50,16 +50,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::StatusOr<Hash> new_root =
       refsum::tlog::RootFromConsistencyProof(first, second, hash, proof);
   if (new_root.ok()) {
-    FUZZ_CHECK_OK(refsum::tlog::VerifyConsistency(first, second, hash,
-                                                  *new_root, proof));
+    FUZZ_CHECK_OK(
+        refsum::tlog::VerifyConsistency(first, second, hash, *new_root, proof));
     absl::StatusOr<refsum::tlog::ProofPlan> plan =
         refsum::tlog::PlanConsistencyProof(first, second);
     FUZZ_CHECK_OK(plan);
     FUZZ_CHECK(plan->nodes_per_hash.size() == proof.size());
     if (first == second) FUZZ_CHECK(*new_root == hash && proof.empty());
   } else {
-    FUZZ_CHECK(new_root.status().code() ==
-               absl::StatusCode::kInvalidArgument);
+    FUZZ_CHECK(new_root.status().code() == absl::StatusCode::kInvalidArgument);
   }
   return 0;
 }

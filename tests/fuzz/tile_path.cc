@@ -15,8 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::StatusOr<refsum::tlog::TileResource> resource =
       refsum::tlog::ParseTilePath(input);
   if (!resource.ok()) {
-    FUZZ_CHECK(resource.status().code() ==
-               absl::StatusCode::kInvalidArgument);
+    FUZZ_CHECK(resource.status().code() == absl::StatusCode::kInvalidArgument);
     return 0;
   }
   FUZZ_CHECK(resource->tile.width >= 1 &&

@@ -21,8 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   FUZZ_CHECK(!policy->quorum().empty());
-  FUZZ_CHECK(policy->logs().size() <=
-             refsum::tlog::TlogPolicy::kMaxPolicyLogs);
+  FUZZ_CHECK(policy->logs().size() <= refsum::tlog::TlogPolicy::kMaxPolicyLogs);
   absl::flat_hash_set<std::string> all;
   for (const refsum::tlog::PolicyWitness& witness : policy->witnesses()) {
     FUZZ_CHECK(policy->FindWitness(witness.name) == &witness);

@@ -11,7 +11,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -31,23 +30,16 @@
 
 namespace {
 
-// The state directory, on tmpfs when there is one: Verify fsyncs the
-// checkpoint it pins.
+// The pinned-checkpoint directory, made once.
 const std::string& StateDir() {
   static const std::string* dir = [] {
-    std::error_code error;
-    std::string base = refsum::fuzz::KeyDir();
-    if (std::filesystem::is_directory("/dev/shm", error)) base = "/dev/shm";
-    std::string pattern = base + "/refsum-fuzz-state-XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) {
-      std::perror("mkdtemp");
-      std::abort();
-    }
+    auto* made =
+        new std::string(refsum::fuzz::NewScratchDir("refsum-fuzz-state"));
     std::atexit([] {
       std::error_code ignored;
       std::filesystem::remove_all(StateDir(), ignored);
     });
-    return new std::string(pattern);
+    return made;
   }();
   return *dir;
 }
@@ -76,8 +68,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!refsum::fuzz::NamesOnlyKeyDirFiles(policy_text)) return 0;
 
   const bool artifact = absl::ConsumePrefix(&query_text, "artifact ");
-  absl::StatusOr<Query> query = artifact ? ParseArtifactQuery(query_text)
-                                         : ParseValueQuery(query_text);
+  absl::StatusOr<Query> query =
+      artifact ? ParseArtifactQuery(query_text) : ParseValueQuery(query_text);
   if (!query.ok()) return 0;
   absl::StatusOr<Policy> policy =
       Policy::Parse(policy_text, refsum::fuzz::KeyDir());

@@ -9,8 +9,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -60,20 +58,6 @@ const NoteVerifier& WitnessVerifier() {
   return *verifier;
 }
 
-// A fresh, empty directory per input, on tmpfs when there is one: the
-// cosigner fsyncs what it stores.
-std::string NewStateDir() {
-  std::error_code error;
-  std::string base = refsum::fuzz::KeyDir();
-  if (std::filesystem::is_directory("/dev/shm", error)) base = "/dev/shm";
-  std::string pattern = base + "/refsum-fuzz-witness-XXXXXX";
-  if (mkdtemp(pattern.data()) == nullptr) {
-    std::perror("mkdtemp");
-    std::abort();
-  }
-  return pattern;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -90,20 +74,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::vector<refsum::witness::LogConfig> logs = {
       {origin, std::string(vkey), "127.0.0.1:1"}};
 
-  const std::string state_dir = NewStateDir();
-  absl::StatusOr<std::unique_ptr<Cosigner>> cosigner =
-      Cosigner::Create(kWitnessName, WitnessKey(), logs, state_dir,
-                       [] { return kTime; });
+  const std::string state_dir =
+      refsum::fuzz::NewScratchDir("refsum-fuzz-witness");
+  absl::StatusOr<std::unique_ptr<Cosigner>> cosigner = Cosigner::Create(
+      kWitnessName, WitnessKey(), logs, state_dir, [] { return kTime; });
   if (cosigner.ok()) {
-    for (absl::string_view body : absl::StrSplit(
-             input.substr(newline + 1), absl::ByString("\n---\n"))) {
+    for (absl::string_view body :
+         absl::StrSplit(input.substr(newline + 1), absl::ByString("\n---\n"))) {
       // Each piece but the last lost its final newline to the separator;
       // the last keeps whatever the input ends with.
       std::string request(body);
       if (body.data() + body.size() != input.data() + input.size()) {
         request.push_back('\n');
       }
-      const AddCheckpointResponse response = (*cosigner)->AddCheckpoint(request);
+      const AddCheckpointResponse response =
+          (*cosigner)->AddCheckpoint(request);
       FUZZ_CHECK(response.status == 200 || response.status == 400 ||
                  response.status == 403 || response.status == 404 ||
                  response.status == 409 || response.status == 422);
@@ -121,8 +106,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(!response.body.empty() && response.body.back() == '\n');
       absl::StatusOr<refsum::crypto::NoteSignature> cosignature =
           refsum::crypto::ParseSignatureLine(
-              absl::string_view(response.body).substr(
-                  0, response.body.size() - 1));
+              absl::string_view(response.body)
+                  .substr(0, response.body.size() - 1));
       FUZZ_CHECK_OK(cosignature);
       FUZZ_CHECK(cosignature->name == kWitnessName);
       FUZZ_CHECK_OK(
@@ -133,8 +118,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       absl::StatusOr<std::optional<refsum::client::StoredCheckpoint>> latest =
           (*cosigner)->Latest(origin);
       FUZZ_CHECK_OK(latest);
-      FUZZ_CHECK(latest->has_value() &&
-                 (*latest)->checkpoint == *checkpoint);
+      FUZZ_CHECK(latest->has_value() && (*latest)->checkpoint == *checkpoint);
     }
   }
   std::error_code ignored;

@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcpp-httplib-dev
   bubblewrap git ca-certificates openssl curl
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -1,5 +1,6 @@
 #include "crypto/sha256.h"
 
+#include <array>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,7 +45,9 @@ TEST(Sha256Test, HasherIsIncrementalAndReusable) {
 
 TEST(Sha256Test, ThreadsHashIndependently) {
   std::vector<std::thread> threads;
-  std::vector<bool> ok(4, false);
+  // Not std::vector<bool>: its elements share words, so threads writing
+  // different elements would race.
+  std::array<bool, 4> ok = {};
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([t, &ok] {
       const std::string data(100 + t, static_cast<char>('a' + t));

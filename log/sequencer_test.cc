@@ -471,6 +471,72 @@ TEST_F(SequencerTest, ConcurrentAddsGetDistinctIndicesAndVerifiableProofs) {
             sequencer->Latest()->checkpoint);
 }
 
+// A stress test for ThreadSanitizer as much as a check: writers add entries
+// and wait for them while readers keep taking the newest checkpoint and
+// proving, from storage, that its newest entry is included and that it
+// extends the checkpoint they saw before.
+TEST_F(SequencerTest, ReadersProveCheckpointsWhileWritersAdd) {
+  SequencerOptions options;
+  options.max_batch_entries = 4;  // many small batches, many checkpoints
+  std::unique_ptr<Sequencer> sequencer = StartOrDie(options);
+  ASSERT_NE(sequencer, nullptr);
+  constexpr int kWriters = 4;
+  constexpr int kPerWriter = 40;
+  constexpr int kReaders = 3;
+
+  std::atomic<int> writers_left{kWriters};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = 0; i < kPerWriter; ++i) {
+        const std::string leaf = absl::StrCat("writer ", w, " entry ", i);
+        const Integrated integrated =
+            AwaitIntegrated(*AddEntry(*sequencer, MakeEntry(leaf)));
+        if (integrated.checkpoint == nullptr) break;
+        ExpectIncluded(integrated.index, tlog::HashLeaf(leaf),
+                       integrated.checkpoint->checkpoint);
+      }
+      --writers_left;
+    });
+  }
+  std::vector<int> proofs_checked(kReaders, 0);
+  std::vector<std::thread> readers;
+  for (int r = 0; r < kReaders; ++r) {
+    readers.emplace_back([&, r] {
+      tlog::Checkpoint seen = sequencer->Latest()->checkpoint;
+      // At least one more round after the writers are done.
+      for (bool last = false; !last;) {
+        last = writers_left.load() == 0;
+        const std::shared_ptr<const SignedCheckpoint> latest =
+            sequencer->Latest();
+        ASSERT_NE(latest, nullptr);
+        const tlog::Checkpoint& now = latest->checkpoint;
+        ASSERT_GE(now.size, seen.size) << "the newest checkpoint shrank";
+        ExpectConsistent(seen, now);
+        if (now.size > 0) {
+          absl::StatusOr<std::vector<std::string>> newest =
+              storage_->ReadEntries(now.size - 1, 1);
+          ASSERT_TRUE(newest.ok()) << newest.status();
+          ASSERT_EQ(newest->size(), 1u)
+              << "checkpoint " << now.size << " is ahead of its entries";
+          ExpectIncluded(now.size - 1, tlog::HashLeaf((*newest)[0]), now);
+        }
+        seen = now;
+        ++proofs_checked[r];
+      }
+    });
+  }
+  for (std::thread& writer : writers) writer.join();
+  for (std::thread& reader : readers) reader.join();
+
+  for (int r = 0; r < kReaders; ++r) {
+    EXPECT_GE(proofs_checked[r], 1) << "reader " << r;
+  }
+  EXPECT_EQ(sequencer->Latest()->checkpoint.size,
+            uint64_t{kWriters * kPerWriter});
+  ExpectSignedByLog(*sequencer->Latest());
+}
+
 TEST_F(SequencerTest, EntriesAddedByOneThreadGetIndicesInOrder) {
   std::unique_ptr<Sequencer> sequencer = StartOrDie();
   ASSERT_NE(sequencer, nullptr);

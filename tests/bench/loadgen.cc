@@ -91,6 +91,9 @@ ABSL_FLAG(uint64_t, presign, 100000,
 ABSL_FLAG(std::string, mode, "inclusion", "read: inclusion, bundle or tiles.");
 ABSL_FLAG(int, channels, 4, "gRPC connections to spread calls over.");
 ABSL_FLAG(int, server_pid, 0, "Report the CPU time of this process per call.");
+ABSL_FLAG(std::string, signed_file, "",
+          "submit --duration: write this file once the claims are signed, "
+          "when the load starts (e.g. to start a profiler).");
 ABSL_FLAG(std::string, vkey, "", "verify: the log's verifier key file.");
 ABSL_FLAG(int, iterations, 1000, "verify: bundle verifications to time.");
 
@@ -367,6 +370,10 @@ absl::Status Submit() {
     const uint64_t presign = absl::GetFlag(FLAGS_presign);
     ASSIGN_OR_RETURN(std::vector<std::string> leaves,
                      SignClaims(signer, seed, 0, presign));
+    if (const std::string signed_file = absl::GetFlag(FLAGS_signed_file);
+        !signed_file.empty()) {
+      RETURN_IF_ERROR(WriteFileAtomically(signed_file, "signed\n", 0644));
+    }
     LoadOptions options;
     options.duration = absl::GetFlag(FLAGS_duration);
     options.max_calls = presign;

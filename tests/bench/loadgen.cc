@@ -24,8 +24,8 @@
 //   size   --log ADDR
 //       Prints the size of the log's newest checkpoint: "tree_size=N".
 //
-// With --server_pid, submit and read also report the server's CPU seconds
-// per successful call (from /proc/<pid>/stat).
+// submit and read also report their own CPU time per successful call and,
+// with --server_pid, the server's (from /proc/<pid>/stat).
 
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
@@ -230,31 +230,46 @@ absl::StatusOr<refsum::v1::SubmitResponse> SubmitLeaf(
 
 // --- server CPU ------------------------------------------------------------
 
-// Measures the server's CPU time between construction and Report.
-class ServerCpu {
+// Measures the CPU time of the server and of this process between
+// construction and Report.
+class CpuMeter {
  public:
-  ServerCpu() : pid_(absl::GetFlag(FLAGS_server_pid)) {
+  CpuMeter()
+      : pid_(absl::GetFlag(FLAGS_server_pid)),
+        self_start_(ProcessCpuTime(getpid())) {
     if (pid_ > 0) start_ = ProcessCpuTime(pid_);
   }
 
-  // " server_cpu_s=... server_cpu_us_per_call=..." or "" without --server_pid.
+  // " client_cpu_us_per_call=..." and, with --server_pid,
+  // " server_cpu_s=... server_cpu_us_per_call=...".
   std::string Report(uint64_t calls) const {
-    if (pid_ <= 0) return "";
+    const auto per_call = [calls](absl::Duration d) {
+      return calls ? absl::ToDoubleMicroseconds(d) / static_cast<double>(calls)
+                   : 0.0;
+    };
+    std::string report;
+    absl::StatusOr<absl::Duration> self_end = ProcessCpuTime(getpid());
+    if (self_start_.ok() && self_end.ok()) {
+      absl::StrAppendFormat(&report, " client_cpu_us_per_call=%.2f",
+                            per_call(*self_end - *self_start_));
+    }
+    if (pid_ <= 0) return report;
     absl::StatusOr<absl::Duration> end = ProcessCpuTime(pid_);
     if (!start_.ok() || !end.ok()) {
       std::cerr << "server CPU: "
                 << (start_.ok() ? end.status() : start_.status()) << "\n";
-      return " server_cpu_s=nan server_cpu_us_per_call=nan";
+      return report + " server_cpu_s=nan server_cpu_us_per_call=nan";
     }
-    const double seconds = absl::ToDoubleSeconds(*end - *start_);
-    return absl::StrFormat(" server_cpu_s=%.3f server_cpu_us_per_call=%.2f",
-                           seconds,
-                           calls ? seconds * 1e6 / static_cast<double>(calls)
-                                 : 0.0);
+    absl::StrAppendFormat(&report,
+                          " server_cpu_s=%.3f server_cpu_us_per_call=%.2f",
+                          absl::ToDoubleSeconds(*end - *start_),
+                          per_call(*end - *start_));
+    return report;
   }
 
  private:
   const int pid_;
+  const absl::StatusOr<absl::Duration> self_start_;
   absl::StatusOr<absl::Duration> start_;
 };
 
@@ -343,7 +358,7 @@ absl::Status Submit() {
   if (count > 0) {
     // Fill: rounds of pre-signing and submitting, to bound memory.
     constexpr uint64_t kRound = 100000;
-    ServerCpu cpu;
+    CpuMeter cpu;
     for (uint64_t first = 0; first < count; first += kRound) {
       const uint64_t n = std::min(kRound, count - first);
       const absl::Time signing = absl::Now();
@@ -377,7 +392,7 @@ absl::Status Submit() {
     LoadOptions options;
     options.duration = absl::GetFlag(FLAGS_duration);
     options.max_calls = presign;
-    ServerCpu cpu;
+    CpuMeter cpu;
     total = rate > 0 ? RunOpenLoop(rate, concurrency, options,
                                    SubmitCalls(stubs, leaves, leaf_bytes))
                      : RunClosedLoop(concurrency, options,
@@ -452,7 +467,7 @@ absl::Status Read() {
     std::lock_guard<std::mutex> lock(random_mu);
     return std::uniform_int_distribution<uint64_t>(0, bound - 1)(random);
   };
-  ServerCpu cpu;
+  CpuMeter cpu;
   LoadResult result;
   if (mode == "inclusion") {
     result = RunClosedLoop(

@@ -38,8 +38,10 @@ class Run {
     });
   }
 
-  // Whether another call may start now.
+  // Whether another call may start now: never once Finish has returned,
+  // when `start_` may no longer exist.
   bool MayStart() {
+    if (finished_.load()) return false;
     if (options_.max_calls != 0 && next_.load() >= options_.max_calls) {
       return false;
     }
@@ -67,6 +69,7 @@ class Run {
     const absl::Time deadline =
         std::max(absl::Now(), stop_at_) + options_.drain_timeout;
     mu_.AwaitWithDeadline(absl::Condition(&drained), deadline);
+    finished_ = true;
     result.ok = ok_;
     result.errors = errors_ + outstanding_;
     result.first_error = first_error_;
@@ -103,6 +106,7 @@ class Run {
   const LoadOptions options_;
   const StartCall& start_;
   std::atomic<uint64_t> next_{0};
+  std::atomic<bool> finished_{false};
   absl::Time began_;
   absl::Time stop_at_;
 

@@ -88,10 +88,9 @@ TEST(LoadDriverTest, ErrorsAreCountedWithTheFirstOne) {
 TEST(LoadDriverTest, UnansweredCallsCountAsErrorsAfterTheDrainTimeout) {
   std::function<void(absl::Status)> kept;
   LoadOptions options;
-  options.duration = absl::InfiniteDuration();
+  options.duration = absl::Milliseconds(1);
   options.max_calls = 1;
   options.drain_timeout = absl::Milliseconds(100);
-  options.duration = absl::Milliseconds(1);
   const LoadResult result = RunClosedLoop(
       1, options, [&kept](uint64_t, std::function<void(absl::Status)> done) {
         kept = std::move(done);

@@ -96,7 +96,10 @@ for stage in "${stages[@]}"; do
       run_bazel normal "${targets[@]}" "$@"
       ;;
     sanitize)
-      run_bazel asan-ubsan --config=asan-ubsan "${targets[@]}" "$@"
+      # The normal stage already built every binary; here only what the
+      # tests run (the benchmark tools, for one, are left out).
+      run_bazel asan-ubsan --config=asan-ubsan --build_tests_only \
+        "${targets[@]}" "$@"
       # Only the tagged tests and what they need are built under TSan.
       run_bazel tsan --config=tsan --test_tag_filters=concurrent \
         --build_tests_only "${targets[@]}" "$@"

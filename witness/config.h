@@ -90,7 +90,7 @@ struct LogConfig {
   std::string grpc_address;
   // Not from the file: PEM CA certificates to reach the log with TLS
   // (refsum-witness serve --log_tls_ca); empty for plain text.
-  std::string tls_ca_pem;
+  std::string tls_ca_pem = {};
 };
 
 struct ScopeConfig {

@@ -21,7 +21,9 @@ TEST(HistogramTest, BucketsAreContiguousAndCoverTheirBounds) {
   uint64_t previous_upper = 0;
   for (int b = 0; b < Histogram::kBuckets; ++b) {
     const uint64_t upper = Histogram::BucketUpperBound(b);
-    if (b > 0) EXPECT_EQ(Histogram::BucketOf(previous_upper + 1), b) << b;
+    if (b > 0) {
+      EXPECT_EQ(Histogram::BucketOf(previous_upper + 1), b) << b;
+    }
     EXPECT_EQ(Histogram::BucketOf(upper), b) << b;
     previous_upper = upper;
   }

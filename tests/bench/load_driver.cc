@@ -28,14 +28,20 @@ class Run {
   // continue (closed loop).
   void Issue(std::shared_ptr<Run> self, absl::Time scheduled,
              bool closed_loop) {
-    const uint64_t i = next_.fetch_add(1);
     {
+      // Checked under mu_, so that Finish, once it has set finished_, only
+      // waits for the starts already under way before start_ may go away.
       absl::MutexLock lock(&mu_);
+      if (finished_.load()) return;
       ++outstanding_;
+      ++starting_;
     }
+    const uint64_t i = next_.fetch_add(1);
     start_(i, [self, scheduled, closed_loop](absl::Status status) {
       self->Answered(self, scheduled, status, closed_loop);
     });
+    absl::MutexLock lock(&mu_);
+    --starting_;
   }
 
   // Whether another call may start now: never once Finish has returned,
@@ -70,6 +76,10 @@ class Run {
         std::max(absl::Now(), stop_at_) + options_.drain_timeout;
     mu_.AwaitWithDeadline(absl::Condition(&drained), deadline);
     finished_ = true;
+    auto started = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return starting_ == 0;
+    };
+    mu_.Await(absl::Condition(&started));
     result.ok = ok_;
     result.errors = errors_ + outstanding_;
     result.first_error = first_error_;
@@ -112,6 +122,8 @@ class Run {
 
   absl::Mutex mu_;
   uint64_t outstanding_ ABSL_GUARDED_BY(mu_) = 0;
+  // Calls of start_ under way.
+  uint64_t starting_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t ok_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t errors_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status first_error_ ABSL_GUARDED_BY(mu_);

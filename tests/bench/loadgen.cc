@@ -413,10 +413,11 @@ absl::Status Submit() {
 
 // --- read ------------------------------------------------------------------
 
-// Runs `concurrency` threads calling `fetch` (blocking) until `duration`.
+// Runs `concurrency` threads calling `fetch` (blocking) until `duration`;
+// `fetch` gets the calling thread's number, in [0, concurrency).
 LoadResult RunBlockingClosedLoop(
     int concurrency, absl::Duration duration,
-    const std::function<absl::Status(std::mt19937_64&)>& fetch) {
+    const std::function<absl::Status(int, std::mt19937_64&)>& fetch) {
   absl::Mutex mu;
   LoadResult result;
   const absl::Time start = absl::Now();
@@ -430,7 +431,7 @@ LoadResult RunBlockingClosedLoop(
       absl::Status first_error;
       while (absl::Now() < stop) {
         const absl::Time begin = absl::Now();
-        absl::Status status = fetch(random);
+        absl::Status status = fetch(t, random);
         if (status.ok()) {
           ++ok;
           latency.Record(absl::Now() - begin);
@@ -539,9 +540,11 @@ absl::Status Read() {
           absl::StrCat("a tree of ", size, " entries has no full tile"));
     }
     const std::string host(host_port[0]);
-    thread_local std::unique_ptr<httplib::Client> client;
+    // One keep-alive connection per thread, closed when the run is over.
+    std::vector<std::unique_ptr<httplib::Client>> clients(concurrency);
     result = RunBlockingClosedLoop(
-        concurrency, options.duration, [&](std::mt19937_64& rng) {
+        concurrency, options.duration, [&](int thread, std::mt19937_64& rng) {
+          std::unique_ptr<httplib::Client>& client = clients[thread];
           if (client == nullptr) {
             client = std::make_unique<httplib::Client>(host, port);
             client->set_keep_alive(true);

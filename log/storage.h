@@ -134,6 +134,11 @@ struct StorageOptions {
   // crash holds at most two memtables, and recovery from a full disk needs
   // about one memtable of free space.
   size_t write_buffer_bytes = size_t{8} << 20;
+  // Tree nodes at this level and above are also kept in memory once written
+  // or read (log/node_cache.h): about n / 2^(level - 1) hashes for n
+  // entries, 1 MiB at 10^6 entries for level 6. An inclusion proof then
+  // reads only its `level` lowest nodes (and the leaf) from RocksDB.
+  uint32_t cached_node_level = 6;
   // Whether Open creates a missing database; a tool that only inspects one
   // (fsck) must not.
   bool create_if_missing = true;

@@ -390,7 +390,12 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   rocksdb::Options options;
   options.create_if_missing = storage_options.create_if_missing;
   options.paranoid_checks = true;
-  options.info_log = std::make_shared<StderrLogger>();
+  // One logger for the process, never destroyed: RocksDB's background
+  // threads (shared by every database) may still read it while a database
+  // is being closed.
+  static const std::shared_ptr<rocksdb::Logger>* const logger =
+      new std::shared_ptr<rocksdb::Logger>(std::make_shared<StderrLogger>());
+  options.info_log = *logger;
   // Bounds what Open replays after a crash: the write-ahead log holds at
   // most the unflushed memtables (one filling, one flushing), and replaying
   // them into memory costs ~35 ms per MiB here. Recovery keeps the replayed

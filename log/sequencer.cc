@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "log/batch_nodes.h"
 #include "log/stored_tree.h"
 
 namespace refsum::log {
@@ -190,6 +191,7 @@ void Sequencer::Integrate(std::vector<Queued> queued) {
   if (!placements.ok()) return fail_all(placements.status());
 
   std::shared_ptr<const SignedCheckpoint> checkpoint = Latest();
+  std::shared_ptr<const BatchNodes> batch_nodes;
   if (!batch.entries.empty()) {
     absl::StatusOr<std::shared_ptr<const SignedCheckpoint>> signed_tree =
         SignTree(range);
@@ -210,6 +212,7 @@ void Sequencer::Integrate(std::vector<Queued> queued) {
       }
       return fail_all(status);
     }
+    batch_nodes = std::make_shared<const BatchNodes>(range_, batch.nodes);
     range_ = std::move(range);
     checkpoint = *std::move(signed_tree);
     {
@@ -220,8 +223,10 @@ void Sequencer::Integrate(std::vector<Queued> queued) {
   }
   RecordBatch(queued, batch.entries.size(), checkpoint->checkpoint.size);
   for (size_t i = 0; i < queued.size(); ++i) {
-    queued[i].done(Integrated{(*placements)[i].index,
-                              (*placements)[i].duplicate, checkpoint});
+    const Placement& placement = (*placements)[i];
+    queued[i].done(Integrated{
+        placement.index, placement.duplicate, checkpoint,
+        placement.duplicate ? nullptr : batch_nodes});
   }
 }
 

@@ -27,6 +27,7 @@
 #include "log/storage.h"
 #include "tlog/checkpoint.h"
 #include "tlog/compact_range.h"
+#include "tlog/proof.h"
 
 namespace refsum::log {
 
@@ -46,6 +47,10 @@ struct Integrated {
   bool duplicate = false;
   // A stored checkpoint whose tree contains the entry.
   std::shared_ptr<const SignedCheckpoint> checkpoint;
+  // For a new entry: every node of its inclusion proof in `checkpoint`'s
+  // tree, as the sequencer computed them for the batch (shared by the
+  // batch's entries). Null for a duplicate.
+  std::shared_ptr<const tlog::HashReader> batch_nodes;
 };
 
 struct SequencerOptions {

@@ -577,6 +577,42 @@ TEST_F(SequencerTest, QueuedEntriesAreIntegratedAsOneBatch) {
   ExpectStoredLog(*sequencer, leaves);
 }
 
+TEST_F(SequencerTest, BatchNodesProveEachNewEntryAsStorageDoes) {
+  std::unique_ptr<Sequencer> sequencer = StartOrDie();
+  ASSERT_NE(sequencer, nullptr);
+  // Batches of several sizes, so that proofs reach into earlier batches.
+  int n = 0;
+  for (int batch_size : {1, 3, 7, 2, 13}) {
+    Blocker blocker(*sequencer, MakeEntry(absl::StrCat("blocker ", n++)));
+    ASSERT_TRUE(blocker.Held());
+    std::vector<std::shared_ptr<Outcome>> outcomes;
+    for (int i = 0; i < batch_size; ++i) {
+      outcomes.push_back(
+          AddEntry(*sequencer, MakeEntry(absl::StrCat("entry ", n++))));
+    }
+    outcomes.push_back(AddEntry(*sequencer, MakeEntry("entry 1")));
+    blocker.Release();
+    for (const std::shared_ptr<Outcome>& outcome : outcomes) {
+      const Integrated integrated = AwaitIntegrated(*outcome);
+      ASSERT_NE(integrated.checkpoint, nullptr);
+      const uint64_t size = integrated.checkpoint->checkpoint.size;
+      if (integrated.duplicate) {
+        EXPECT_EQ(integrated.batch_nodes, nullptr);
+        continue;
+      }
+      ASSERT_NE(integrated.batch_nodes, nullptr);
+      absl::StatusOr<std::vector<tlog::Hash>> from_batch =
+          tlog::BuildInclusionProof(integrated.index, size,
+                                    *integrated.batch_nodes);
+      ASSERT_TRUE(from_batch.ok()) << from_batch.status();
+      absl::StatusOr<std::vector<tlog::Hash>> stored =
+          tlog::BuildInclusionProof(integrated.index, size, *storage_);
+      ASSERT_TRUE(stored.ok()) << stored.status();
+      EXPECT_EQ(*from_batch, *stored) << "entry " << integrated.index;
+    }
+  }
+}
+
 TEST_F(SequencerTest, DuplicateWithinABatchGetsTheFirstIndex) {
   std::unique_ptr<Sequencer> sequencer = StartOrDie();
   ASSERT_NE(sequencer, nullptr);

@@ -89,6 +89,34 @@ absl::StatusOr<std::string> BuildTlogProof(const LogReader& reader,
   return tlog::FormatTlogProof(proof);
 }
 
+// As BuildTlogProof, for an entry the sequencer just integrated: from the
+// batch's nodes in memory when it has them (a new entry, answered with its
+// batch's checkpoint), checked against the signed root all the same.
+absl::StatusOr<std::string> BuildSubmitProof(const LogReader& reader,
+                                             const Integrated& done,
+                                             const tlog::Hash& leaf_hash) {
+  if (done.batch_nodes == nullptr) {
+    return BuildTlogProof(reader, done.index, *done.checkpoint);
+  }
+  const tlog::Checkpoint& signed_tree = done.checkpoint->checkpoint;
+  tlog::TlogProof proof;
+  proof.index = done.index;
+  ASSIGN_OR_RETURN(proof.inclusion_proof,
+                   tlog::BuildInclusionProof(done.index, signed_tree.size,
+                                             *done.batch_nodes));
+  if (absl::Status checked =
+          tlog::VerifyInclusion(done.index, signed_tree.size, leaf_hash,
+                                proof.inclusion_proof, signed_tree.root);
+      !checked.ok()) {
+    return absl::InternalError(absl::StrCat(
+        "the sequencer's inclusion proof of entry ", done.index,
+        " does not match its checkpoint of size ", signed_tree.size, ": ",
+        checked.message()));
+  }
+  proof.checkpoint = done.checkpoint->note;
+  return tlog::FormatTlogProof(proof);
+}
+
 absl::StatusOr<std::string> ReadLeaf(const LogReader& reader, uint64_t index) {
   ASSIGN_OR_RETURN(std::vector<std::string> leaves,
                    reader.ReadEntries(index, 1));
@@ -295,9 +323,8 @@ grpc::ServerUnaryReactor* LogService::Submit(
                            done = std::move(done)] {
       const absl::Status status = [&]() -> absl::Status {
         RETURN_IF_ERROR(done.status());
-        ASSIGN_OR_RETURN(
-            std::string proof,
-            BuildTlogProof(*reader_, done->index, *done->checkpoint));
+        ASSIGN_OR_RETURN(std::string proof,
+                         BuildSubmitProof(*reader_, *done, leaf_hash));
         response->set_index(done->index);
         response->set_leaf_hash(HashBytes(leaf_hash));
         response->set_checkpoint(done->checkpoint->note);
@@ -326,6 +353,8 @@ grpc::ServerUnaryReactor* LogService::Submit(
                     witnessed) mutable {
               if (!witnessed.ok()) return finish(witnessed.status());
               integrated.checkpoint = *std::move(witnessed);
+              // The batch's nodes prove inclusion in its own tree only.
+              integrated.batch_nodes = nullptr;
               finish(std::move(integrated));
             });
       });

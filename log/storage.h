@@ -130,6 +130,15 @@ class LogWriter {
 struct StorageOptions {
   // RocksDB block cache, shared by all reads.
   size_t block_cache_bytes = size_t{64} << 20;
+  // RocksDB memtable size. The write-ahead log replayed by Open after a
+  // crash holds at most two memtables, and recovery from a full disk needs
+  // about one memtable of free space.
+  size_t write_buffer_bytes = size_t{8} << 20;
+  // Tree nodes at this level and above are also kept in memory once written
+  // or read (log/node_cache.h): about n / 2^(level - 1) hashes for n
+  // entries, 1 MiB at 10^6 entries for level 6. An inclusion proof then
+  // reads only its `level` lowest nodes (and the leaf) from RocksDB.
+  uint32_t cached_node_level = 6;
   // Whether Open creates a missing database; a tool that only inspects one
   // (fsck) must not.
   bool create_if_missing = true;
@@ -148,13 +157,14 @@ class Storage : public LogReader, public LogWriter {
   //
   // After a write fails because the disk is full, RocksDB refuses writes
   // (ResourceExhausted) until it sees enough free space again (at least one
-  // memtable, 64 MiB by default), then recovers by itself within seconds;
-  // reads keep working throughout. Write also asks RocksDB to resume after
-  // any other failed write.
+  // memtable, options.write_buffer_bytes), then recovers by itself within
+  // seconds; reads keep working throughout. Write also asks RocksDB to
+  // resume after any other failed write.
   //
   // Destroying the Storage flushes RocksDB's memtables, so that the next
-  // Open has no write-ahead log to replay; after a crash Open replays it,
-  // which takes time bounded by the memtable size, not the log's.
+  // Open has no write-ahead log to replay; after a crash Open replays it
+  // into memory without flushing it, which takes time bounded by two
+  // memtables (options.write_buffer_bytes), not by the log's size.
   static absl::StatusOr<std::unique_ptr<Storage>> Open(
       const std::string& dir, const StorageOptions& options = {});
 

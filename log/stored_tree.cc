@@ -122,14 +122,25 @@ absl::StatusOr<std::vector<tlog::Hash>> CheckedInclusionProof(
     const LogReader& reader, uint64_t index, uint64_t size,
     const tlog::Checkpoint& signed_tree) {
   RETURN_IF_ERROR(CheckSize(size, signed_tree));
-  ASSIGN_OR_RETURN(std::vector<tlog::Hash> proof,
-                   tlog::BuildInclusionProof(index, size, reader));
+  // The proof's nodes and the leaf's hash, which checks it, in one read.
+  ASSIGN_OR_RETURN(tlog::ProofPlan plan, tlog::PlanInclusionProof(index, size));
+  plan.nodes.push_back(tlog::NodeId{0, index});
+  ASSIGN_OR_RETURN(const std::vector<tlog::Hash> hashes,
+                   reader.ReadNodes(plan.nodes));
+  if (hashes.size() != plan.nodes.size()) {
+    return absl::InternalError(
+        absl::StrCat("asked for ", plan.nodes.size(), " tree nodes, got ",
+                     hashes.size()));
+  }
+  plan.nodes.pop_back();
+  const tlog::Hash& leaf_hash = hashes.back();
+  ASSIGN_OR_RETURN(
+      std::vector<tlog::Hash> proof,
+      tlog::AssembleProof(plan, absl::MakeConstSpan(hashes).first(
+                                    plan.nodes.size())));
   ASSIGN_OR_RETURN(const tlog::Hash root,
                    CheckedRoot(reader, size, signed_tree));
-  const tlog::NodeId leaf[] = {tlog::NodeId{0, index}};
-  ASSIGN_OR_RETURN(const std::vector<tlog::Hash> leaf_hash,
-                   reader.ReadNodes(leaf));
-  if (!tlog::VerifyInclusion(index, size, leaf_hash[0], proof, root).ok()) {
+  if (!tlog::VerifyInclusion(index, size, leaf_hash, proof, root).ok()) {
     return absl::DataLossError(absl::StrCat(
         "the stored tree nodes give a wrong inclusion proof of entry ", index,
         " in the tree of size ", size, "; run refsum-log fsck"));

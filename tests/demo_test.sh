@@ -10,6 +10,18 @@ work="${TEST_TMPDIR:-$(mktemp -d)}/demo"
 
 fail() { echo "demo_test: $*" >&2; exit 1; }
 
+# --help prints the usage and exits 0 without running anything.
+help_status=0
+"$runfiles/deploy/demo.sh" --help > "$work.help" 2>&1 || help_status=$?
+[[ $help_status -eq 0 ]] || fail "demo.sh --help exited $help_status:
+$(cat "$work.help")"
+for expected in '^usage: deploy/demo\.sh \[--dir DIR\] \[--keep\]$' \
+    '--dir' '--keep'; do
+  grep -q -- "$expected" "$work.help" ||
+    fail "demo.sh --help lacks /$expected/:
+$(cat "$work.help")"
+done
+
 for run in 1 2; do
   status=0
   REFSUM_BIN_DIR="$runfiles" "$runfiles/deploy/demo.sh" --dir "$work" \

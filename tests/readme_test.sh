@@ -41,4 +41,6 @@ trusted=$(grep -c '^TRUSTED$' out.txt || true)
 $(cat out.txt err.txt)"
 grep -q 'source      https://github.com/example/os-image @ 8f3c1e0a9b7d6c5e4f3a2b1c0d9e8f7a6b5c4d3e (tag v1.0)' out.txt ||
   fail "verify did not name the source commit: $(cat out.txt)"
+grep -q '^log-data: OK: 1 entries and [0-9]* tree nodes match the checkpoint of log.example.org/refsum of size 1 with root [0-9a-f]\{64\}$' out.txt ||
+  fail "fsck did not pass the stopped log: $(cat out.txt err.txt)"
 echo "readme_test: the README walkthrough works"

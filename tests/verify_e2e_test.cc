@@ -1192,6 +1192,37 @@ TEST_F(VerifyE2eTest, AForkedLogIsAPossibleSplitView) {
   EXPECT_EQ(ReadFile(StateFile(state)).value_or(""), pinned);
 }
 
+// A log whose page size is smaller than the claim's attestations leaves
+// some out of the bundle and says so (truncated). refsum-verify fails closed,
+// since a left-out attestation may be a MISMATCH, and keeps its pinned
+// checkpoint.
+TEST_F(VerifyE2eTest, ATruncatedBundleFromTheLogIsRefused) {
+  const std::string state = NewStateDir();
+  ExpectTrusted(Verify(With(Online(state), {"--claim=0"})));
+  ASSERT_OK_AND_ASSIGN(const std::string pinned, ReadFile(StateFile(state)));
+  ASSERT_EQ(StoredSize(state), 3u);
+  // A third MATCH, from r3: more attestations than the page size below.
+  ASSERT_OK(
+      Attest(*log_, 0, rebuilders_[2], statement::Verdict::kMatch).status());
+
+  // The same log served again from its data directory, two to a page.
+  log_.reset();
+  LogServerOptions paged_options = log_options_;
+  paged_options.extra_flags.push_back("--max_page_size=2");
+  ASSERT_OK_AND_ASSIGN(log_, LogServer::Start(paged_options));
+
+  const std::string not_saved = work_ + "/truncated.bundle.json";
+  for (const std::string& query : {std::string("--claim=0"), SnpQuery()}) {
+    ExpectRejected(
+        Verify(With(Online(state), {query, "--save_bundle=" + not_saved})),
+        "rebuilds",
+        "left claims or attestations out of the bundle (more than its page "
+        "size match), so a MISMATCH cannot be ruled out");
+    EXPECT_EQ(ReadFile(StateFile(state)).value_or(""), pinned);
+    EXPECT_FALSE(Exists(not_saved));
+  }
+}
+
 // A log that is honest in everything but its consistency proof: it grew
 // genuinely, yet proves it with a doctored proof (a flipped bit, the proof
 // cut short, no proof at all). refsum-verify, online through the hostile

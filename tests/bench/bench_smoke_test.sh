@@ -52,4 +52,19 @@ done < <(grep '^| ' "$table" | grep -v '^| row \|^| ---')
 # The stdout copy is the same table.
 diff <(grep '^| ' "$tmp/stdout") <(grep '^| ' "$table") || fail=1
 if ((fail)); then cat "$table"; exit 1; fi
-echo "bench smoke: $(grep -c '^| ' "$table") table lines"
+
+# micro_benchmark, briefly: one result line per benchmark family.
+tests/bench/micro_benchmark --benchmark_min_time=0.01 \
+  >"$tmp/micro.out" 2>"$tmp/micro.err" || {
+  echo "micro_benchmark failed:"; tail -n 40 "$tmp/micro.err"; exit 1
+}
+for family in BM_Sha256 BM_HashLeaf BM_HashChildren BM_CompactRangeAppend \
+  BM_CompactRangeRoot BM_BuildInclusionProof BM_VerifyInclusion \
+  BM_OpenCheckpointNote BM_CosignatureVerify; do
+  if ! grep -qE "^${family}(/[0-9]+)? +[0-9.]+ [mun]?s " "$tmp/micro.out"; then
+    echo "micro_benchmark printed no result for $family"; fail=1
+  fi
+done
+if ((fail)); then cat "$tmp/micro.out"; exit 1; fi
+echo "bench smoke: $(grep -c '^| ' "$table") table lines," \
+  "$(grep -c '^BM_' "$tmp/micro.out") micro_benchmark results"

@@ -162,27 +162,36 @@ bool WaitFor(const Connection& connection, short events,
 // The outcome of one non-blocking read or write attempt.
 enum class Io { kDone, kWantRead, kWantWrite, kClosed, kFailed };
 
+// The outcome of SSL_read or SSL_write on `ssl` that returned `n`.
+Io SslOutcome(SSL* ssl, int n, size_t* count) {
+  if (n > 0) {
+    *count = static_cast<size_t>(n);
+    return Io::kDone;
+  }
+  switch (SSL_get_error(ssl, n)) {
+    case SSL_ERROR_WANT_READ:
+      return Io::kWantRead;
+    case SSL_ERROR_WANT_WRITE:
+      return Io::kWantWrite;
+    case SSL_ERROR_ZERO_RETURN:
+      return Io::kClosed;
+    default:
+      ERR_clear_error();
+      return Io::kFailed;
+  }
+}
+
+// At most this much per SSL_read or SSL_write, whose lengths are ints.
+constexpr size_t kMaxSslChunk = size_t{1} << 30;
+
 // Reads what is available into `out` (up to `size` bytes). `*count` is
 // the number read when kDone.
 Io ReadSome(Connection& connection, char* out, size_t size, size_t* count) {
   if (connection.ssl != nullptr) {
-    const int n = SSL_read(connection.ssl.get(), out,
-                           static_cast<int>(std::min<size_t>(size, 1 << 30)));
-    if (n > 0) {
-      *count = static_cast<size_t>(n);
-      return Io::kDone;
-    }
-    switch (SSL_get_error(connection.ssl.get(), n)) {
-      case SSL_ERROR_WANT_READ:
-        return Io::kWantRead;
-      case SSL_ERROR_WANT_WRITE:
-        return Io::kWantWrite;
-      case SSL_ERROR_ZERO_RETURN:
-        return Io::kClosed;
-      default:
-        ERR_clear_error();
-        return Io::kFailed;
-    }
+    return SslOutcome(connection.ssl.get(),
+                      SSL_read(connection.ssl.get(), out,
+                               static_cast<int>(std::min(size, kMaxSslChunk))),
+                      count);
   }
   for (;;) {
     const ssize_t n = recv(connection.fd, out, size, 0);
@@ -200,21 +209,10 @@ Io ReadSome(Connection& connection, char* out, size_t size, size_t* count) {
 Io WriteSome(Connection& connection, const char* data, size_t size,
              size_t* count) {
   if (connection.ssl != nullptr) {
-    const int n = SSL_write(connection.ssl.get(), data,
-                            static_cast<int>(std::min<size_t>(size, 1 << 30)));
-    if (n > 0) {
-      *count = static_cast<size_t>(n);
-      return Io::kDone;
-    }
-    switch (SSL_get_error(connection.ssl.get(), n)) {
-      case SSL_ERROR_WANT_READ:
-        return Io::kWantRead;
-      case SSL_ERROR_WANT_WRITE:
-        return Io::kWantWrite;
-      default:
-        ERR_clear_error();
-        return Io::kFailed;
-    }
+    return SslOutcome(connection.ssl.get(),
+                      SSL_write(connection.ssl.get(), data,
+                                static_cast<int>(std::min(size, kMaxSslChunk))),
+                      count);
   }
   for (;;) {
     const ssize_t n = send(connection.fd, data, size, MSG_NOSIGNAL);

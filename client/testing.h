@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "base/status_testing.h"
 #include "crypto/keys.h"
 #include "crypto/note.h"
 #include "crypto/signer.h"
@@ -26,32 +27,6 @@
 #include "tlog/bundle.h"
 #include "tlog/merkle.h"
 
-// Status assertions for tests; gtest 1.12 has none.
-#define REFSUM_CLIENT_TESTING_CONCAT_INNER(x, y) x##y
-#define REFSUM_CLIENT_TESTING_CONCAT(x, y) \
-  REFSUM_CLIENT_TESTING_CONCAT_INNER(x, y)
-
-#define ASSERT_OK(expr)                                             \
-  do {                                                              \
-    const ::absl::Status refsum_client_status = (expr);             \
-    ASSERT_TRUE(refsum_client_status.ok()) << refsum_client_status; \
-  } while (false)
-
-#define EXPECT_OK(expr)                                             \
-  do {                                                              \
-    const ::absl::Status refsum_client_status = (expr);             \
-    EXPECT_TRUE(refsum_client_status.ok()) << refsum_client_status; \
-  } while (false)
-
-#define ASSERT_OK_AND_ASSIGN(lhs, rexpr)                                    \
-  REFSUM_CLIENT_TESTING_ASSIGN_IMPL(                                        \
-      REFSUM_CLIENT_TESTING_CONCAT(refsum_client_statusor_, __LINE__), lhs, \
-      rexpr)
-
-#define REFSUM_CLIENT_TESTING_ASSIGN_IMPL(statusor, lhs, rexpr) \
-  auto statusor = (rexpr);                                      \
-  ASSERT_TRUE(statusor.ok()) << statusor.status();              \
-  lhs = *std::move(statusor)
 
 namespace refsum::client::testing {
 

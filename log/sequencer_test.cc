@@ -134,7 +134,7 @@ Integrated AwaitIntegrated(const Outcome& outcome) {
   EXPECT_TRUE(Finished(outcome));
   EXPECT_TRUE(outcome.result.ok()) << outcome.result.status();
   if (!outcome.done.HasBeenNotified() || !outcome.result.ok()) {
-    return Integrated{UINT64_MAX, false, nullptr};
+    return Integrated{UINT64_MAX, false, nullptr, nullptr};
   }
   EXPECT_NE(outcome.result->checkpoint, nullptr);
   return *outcome.result;

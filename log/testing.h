@@ -25,32 +25,9 @@
 #include "log/storage.h"
 #include "statement/attestation.h"
 #include "statement/claim.h"
+#include "base/status_testing.h"
 #include "tlog/merkle.h"
 
-// Status assertions for tests; gtest 1.12 has none.
-#define REFSUM_TESTING_CONCAT_INNER(x, y) x##y
-#define REFSUM_TESTING_CONCAT(x, y) REFSUM_TESTING_CONCAT_INNER(x, y)
-
-#define ASSERT_OK(expr)                                               \
-  do {                                                                \
-    const ::absl::Status refsum_testing_status = (expr);              \
-    ASSERT_TRUE(refsum_testing_status.ok()) << refsum_testing_status; \
-  } while (false)
-
-#define EXPECT_OK(expr)                                               \
-  do {                                                                \
-    const ::absl::Status refsum_testing_status = (expr);              \
-    EXPECT_TRUE(refsum_testing_status.ok()) << refsum_testing_status; \
-  } while (false)
-
-#define ASSERT_OK_AND_ASSIGN(lhs, rexpr) \
-  REFSUM_TESTING_ASSIGN_IMPL(            \
-      REFSUM_TESTING_CONCAT(refsum_testing_statusor_, __LINE__), lhs, rexpr)
-
-#define REFSUM_TESTING_ASSIGN_IMPL(statusor, lhs, rexpr) \
-  auto statusor = (rexpr);                               \
-  ASSERT_TRUE(statusor.ok()) << statusor.status();       \
-  lhs = *std::move(statusor)
 
 namespace refsum::log {
 

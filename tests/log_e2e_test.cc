@@ -53,6 +53,7 @@
 #include "absl/types/span.h"
 #include "base/file.h"
 #include "base/status_macros.h"
+#include "base/status_testing.h"
 #include "crypto/dsse.h"
 #include "crypto/keys.h"
 #include "crypto/note.h"
@@ -78,21 +79,6 @@
 #include "tlog/tiles.h"
 #include "tlog/tlog_proof.h"
 
-// Status assertions; gtest 1.12 has none.
-#define E2E_CONCAT_INNER(x, y) x##y
-#define E2E_CONCAT(x, y) E2E_CONCAT_INNER(x, y)
-
-#define ASSERT_OK(expr) ASSERT_TRUE(::refsum::tests::StatusIsOk(expr))
-#define EXPECT_OK(expr) EXPECT_TRUE(::refsum::tests::StatusIsOk(expr))
-
-#define ASSERT_OK_AND_ASSIGN(lhs, rexpr) \
-  E2E_ASSIGN_IMPL(E2E_CONCAT(e2e_statusor_, __LINE__), lhs, rexpr)
-
-#define E2E_ASSIGN_IMPL(statusor, lhs, rexpr)      \
-  auto statusor = (rexpr);                         \
-  ASSERT_TRUE(statusor.ok()) << statusor.status(); \
-  lhs = *std::move(statusor)
-
 // A gRPC call's status, printed with its message.
 #define ASSERT_GRPC_OK(expr)                                  \
   do {                                                        \
@@ -104,12 +90,6 @@
 
 namespace refsum::tests {
 namespace {
-
-// For ASSERT_OK and EXPECT_OK: success, or failure with the status.
-::testing::AssertionResult StatusIsOk(const absl::Status& status) {
-  if (status.ok()) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << status;
-}
 
 using ::refsum::v1::FindRequest;
 using ::refsum::v1::GetAttestationsRequest;

@@ -14,24 +14,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "base/file.h"
+#include "base/status_testing.h"
 #include "crypto/note.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/process.h"
-
-#define E2E_CONCAT_INNER(x, y) x##y
-#define E2E_CONCAT(x, y) E2E_CONCAT_INNER(x, y)
-#define ASSERT_OK(expr)                         \
-  do {                                          \
-    const ::absl::Status e2e_status = (expr);   \
-    ASSERT_TRUE(e2e_status.ok()) << e2e_status; \
-  } while (false)
-#define ASSERT_OK_AND_ASSIGN(lhs, rexpr) \
-  E2E_ASSIGN_IMPL(E2E_CONCAT(e2e_statusor_, __LINE__), lhs, rexpr)
-#define E2E_ASSIGN_IMPL(statusor, lhs, rexpr)      \
-  auto statusor = (rexpr);                         \
-  ASSERT_TRUE(statusor.ok()) << statusor.status(); \
-  lhs = *std::move(statusor)
 
 namespace refsum::tests {
 namespace {

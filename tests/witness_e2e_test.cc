@@ -55,6 +55,7 @@
 #include "absl/time/time.h"
 #include "base/file.h"
 #include "base/status_macros.h"
+#include "base/status_testing.h"
 #include "client/log_client.h"
 #include "crypto/dsse.h"
 #include "crypto/keys.h"
@@ -69,20 +70,6 @@
 #include "tlog/checkpoint.h"
 #include "witness/config.h"
 #include "witness/rebuild_testing.h"
-
-#define E2E_CONCAT_INNER(x, y) x##y
-#define E2E_CONCAT(x, y) E2E_CONCAT_INNER(x, y)
-#define ASSERT_OK(expr)                         \
-  do {                                          \
-    const ::absl::Status e2e_status = (expr);   \
-    ASSERT_TRUE(e2e_status.ok()) << e2e_status; \
-  } while (false)
-#define ASSERT_OK_AND_ASSIGN(lhs, rexpr) \
-  E2E_ASSIGN_IMPL(E2E_CONCAT(e2e_statusor_, __LINE__), lhs, rexpr)
-#define E2E_ASSIGN_IMPL(statusor, lhs, rexpr)      \
-  auto statusor = (rexpr);                         \
-  ASSERT_TRUE(statusor.ok()) << statusor.status(); \
-  lhs = *std::move(statusor)
 
 namespace refsum::tests {
 namespace {

@@ -3,9 +3,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +19,7 @@
 #include "absl/time/clock.h"
 #include "base/file.h"
 #include "base/status_macros.h"
+#include "encoding/json.h"
 #include "witness/files.h"
 #include "witness/unique_fd.h"
 
@@ -38,6 +41,10 @@ constexpr char kHosts[] =
     "127.0.0.1\tlocalhost\n"
     "127.0.1.1\tbuilder\n"
     "::1\tlocalhost ip6-localhost ip6-loopback\n";
+
+// How long the processes of a stopped build may take to end. They are all
+// killed with SIGKILL; only a process stuck in the kernel takes longer.
+constexpr absl::Duration kBuildEndTimeout = absl::Seconds(30);
 
 // A sealed-off in-memory file holding `contents`, positioned at its start,
 // for bubblewrap's --ro-bind-data.
@@ -92,6 +99,101 @@ absl::StatusOr<uint64_t> BuildDiskUsage(const SandboxRun& run) {
   ASSIGN_OR_RETURN(const uint64_t out, DiskUsage(run.out_dir));
   return source + out;
 }
+
+
+// The init process of a build's pid namespace, as bubblewrap reports it on
+// its --info-fd. Every process of a build lives in that namespace, and the
+// kernel lets its init end only after it has killed and reaped every other
+// one (zap_pid_ns_processes), so once the init's pidfd is readable nothing
+// of the build runs any more. bubblewrap's own process, which the
+// subprocess waits for, can end first: when it is killed (time limit,
+// cancellation, disk limit), the init gets its SIGKILL from the parent-death
+// signal, asynchronously.
+//
+// Not thread-safe; the watchdog thread reads the report while the build
+// runs, and Run's thread reads the rest and waits after joining it.
+class BuildInit {
+ public:
+  explicit BuildInit(UniqueFd info) : info_(std::move(info)) {}
+
+  // Reads what bubblewrap has written so far without blocking, and opens
+  // the init's pidfd once the report is complete.
+  void Poll() {
+    if (info_.get() < 0) return;
+    char buffer[1024];
+    while (true) {
+      const ssize_t got = read(info_.get(), buffer, sizeof(buffer));
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) break;
+      report_.append(buffer, static_cast<size_t>(got));
+      if (report_.size() > 4096) break;
+    }
+    if (report_.size() > 4096) {  // not bubblewrap's report
+      info_.Reset();
+      return;
+    }
+    // The report is one JSON object; until it parses, more is to come.
+    const absl::StatusOr<encoding::JsonValue> report =
+        encoding::ParseJson(report_);
+    if (!report.ok()) return;
+    info_.Reset();
+    Open(*report);
+  }
+
+  // Waits until the init has ended, at most `timeout`. OK as well when
+  // bubblewrap never reported one (it failed before starting the build) or
+  // it ended before it could be opened.
+  absl::Status Wait(absl::Duration timeout) {
+    Poll();
+    if (pidfd_.get() < 0) return absl::OkStatus();
+    struct pollfd poll_fd = {pidfd_.get(), POLLIN, 0};
+    const absl::Time deadline = absl::Now() + timeout;
+    while (true) {
+      const int millis = static_cast<int>(std::max<int64_t>(
+          0, absl::ToInt64Milliseconds(deadline - absl::Now())));
+      const int ready = poll(&poll_fd, 1, millis);
+      if (ready > 0) return absl::OkStatus();
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready < 0) return ErrnoStatus(errno, "waiting for a build to end");
+      return absl::DeadlineExceededError(absl::StrCat(
+          "the processes of a build (pid namespace ", namespace_,
+          ") had not ended ", absl::FormatDuration(timeout),
+          " after it was stopped"));
+    }
+  }
+
+ private:
+  void Open(const encoding::JsonValue& report) {
+    const encoding::JsonValue* pid = report.Find("child-pid");
+    const encoding::JsonValue* ns = report.Find("pid-namespace");
+    if (pid == nullptr || ns == nullptr || !pid->AsInteger().has_value() ||
+        !ns->AsInteger().has_value() || *pid->AsInteger() <= 0) {
+      return;
+    }
+    namespace_ = *ns->AsInteger();
+    UniqueFd pidfd(static_cast<int>(
+        syscall(SYS_pidfd_open, static_cast<pid_t>(*pid->AsInteger()), 0)));
+    // ESRCH: it has ended and been reaped, and its namespace with it.
+    if (pidfd.get() < 0) return;
+    // The pid may have been reused after the init was reaped: it is the
+    // init only if it is still in the namespace bubblewrap named.
+    char link[64];
+    const std::string path =
+        absl::StrCat("/proc/", *pid->AsInteger(), "/ns/pid");
+    const ssize_t length = readlink(path.c_str(), link, sizeof(link) - 1);
+    if (length <= 0 ||
+        absl::string_view(link, static_cast<size_t>(length)) !=
+            absl::StrCat("pid:[", namespace_, "]")) {
+      return;
+    }
+    pidfd_ = std::move(pidfd);
+  }
+
+  UniqueFd info_;
+  std::string report_;
+  int64_t namespace_ = 0;
+  UniqueFd pidfd_;
+};
 
 }  // namespace
 
@@ -226,6 +328,13 @@ absl::StatusOr<SandboxResult> Sandbox::Run(const SandboxRun& run) const {
       argv.insert(argv.end(), {"--ro-bind", path, path});
     }
   }
+  // bubblewrap reports its pid namespace's init here (see BuildInit).
+  int info_pipe[2];
+  if (pipe2(info_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+    return ErrnoStatus(errno, "creating a pipe");
+  }
+  BuildInit build_init{UniqueFd(info_pipe[0])};
+  argv.insert(argv.end(), {"--info-fd", pass(UniqueFd(info_pipe[1]))});
   ASSIGN_OR_RETURN(UniqueFd passwd, DataFd("passwd", kPasswd));
   argv.insert(argv.end(),
               {"--ro-bind-data", pass(std::move(passwd)), "/etc/passwd"});
@@ -313,8 +422,10 @@ absl::StatusOr<SandboxResult> Sandbox::Run(const SandboxRun& run) const {
     // Measuring a large tree takes time: it waits ten times as long as the
     // last measurement took, so that it never uses more than a tenth of a
     // core.
-    absl::Duration wait = options_.disk_check_interval;
+    absl::Duration wait = absl::Milliseconds(10);
+    build_init.Poll();
     while (!finished.WaitForNotificationWithTimeout(wait)) {
+      build_init.Poll();
       if (run.cancel != nullptr && run.cancel->HasBeenNotified()) {
         stop.Notify();
         return;
@@ -336,6 +447,10 @@ absl::StatusOr<SandboxResult> Sandbox::Run(const SandboxRun& run) const {
   absl::StatusOr<SubprocessResult> process = RunSubprocess(subprocess);
   finished.Notify();
   watchdog.join();
+  // bubblewrap has ended; what it started may still be running (killed, but
+  // not yet gone), and nothing may read or remove /src and /out before it
+  // is.
+  RETURN_IF_ERROR(build_init.Wait(kBuildEndTimeout));
   RETURN_IF_ERROR(process.status());
   result.process = *std::move(process);
   if (disk_exceeded) {

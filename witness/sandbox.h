@@ -34,7 +34,12 @@
 // Limits:
 //   - wall time: bubblewrap's process group is killed (SIGKILL) when it runs
 //     out; --die-with-parent and the pid namespace take every process of the
-//     build with it.
+//     build with it. The kernel does that asynchronously, so Run then waits
+//     for the init of the build's pid namespace (which bubblewrap names on
+//     its --info-fd) to end: the kernel ends it only after every other
+//     process of the namespace. Run therefore never returns while anything
+//     of the build still runs, and a caller may read /out and remove /src
+//     at once.
 //   - memory: RLIMIT_AS of memory_bytes on every process of the build, and
 //     the same size for each tmpfs (tmpfs pages are not address space).
 //     cgroups are not used: they need a writable (delegated) hierarchy,
@@ -177,10 +182,13 @@ class Sandbox {
   absl::Status SelfTest(const std::string& scratch_dir) const;
 
   // Runs `run.recipe` as described at the top of this file and returns how
-  // it ended. A failing or timed-out recipe is a result, not an error.
-  // Returns InvalidArgument when source_dir or out_dir is not a directory,
-  // out_dir is not empty or an input path is not under /in/, and the errors
-  // of preparing the directories or starting bubblewrap.
+  // it ended, once every process of the build has ended. A failing or
+  // timed-out recipe is a result, not an error. Returns InvalidArgument when
+  // source_dir or out_dir is not a directory, out_dir is not empty or an
+  // input path is not under /in/, DeadlineExceeded when the build's
+  // processes had not ended 30 s after they were killed (a process stuck in
+  // the kernel), and the errors of preparing the directories or starting
+  // bubblewrap.
   absl::StatusOr<SandboxResult> Run(const SandboxRun& run) const;
 
   const SandboxOptions& options() const { return options_; }

@@ -7,12 +7,14 @@
 #include <unistd.h>
 
 #include <string>
+#include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "base/file.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -178,17 +180,100 @@ TEST_F(SandboxTest, ProcessCountIsLimited) {
   EXPECT_GT(count, 0);
 }
 
+// A fork bomb whose first shell stays until the bomb has hit the process
+// limit, with builtins only (it cannot fork any more then): it writes the
+// first of the bomb's messages to the log and exits, and the pid namespace
+// takes the rest of the bomb with it. A bomb whose first shell returns at
+// once (`b; wait` waits only for its own two children) may end before it
+// reaches the limit, faster or slower with the machine's load.
+constexpr char kForkBomb[] =
+    "bash -c 'b() { b | b & }; b 2>> /tmp/bomb; "
+    "until read -r line < /tmp/bomb; do :; done; echo \"$line\" >&2'";
+
 TEST_F(SandboxTest, ForkBombIsContained) {
   SandboxOptions options;
   options.max_processes = 64;
-  run_.limits.wall_time = absl::Seconds(30);
-  // Every shell of the bomb forks two more in the background; it burns out
-  // against the process limit (or the wall time would kill it), and its
-  // pid namespace takes whatever is left when the first shell exits.
-  Run("bash -c 'b() { b | b & }; b; wait'", options);
+  run_.limits.wall_time = absl::Seconds(60);
+  const SandboxResult result = Run(kForkBomb, options);
+  EXPECT_FALSE(result.process.timed_out) << Log();
   EXPECT_THAT(Log(), HasSubstr("Resource temporarily unavailable"));
   // The host can still start processes.
   EXPECT_EQ(system("true"), 0);
+}
+
+// The process limit is the build's own, not its user's: every build runs as
+// the same host user (build_uid, or the witness's user), and a fork bomb at
+// its limit leaves another build its full count.
+TEST_F(SandboxTest, ProcessLimitIsPerBuild) {
+  SandboxOptions options;
+  options.max_processes = 64;
+  run_.limits.wall_time = absl::Seconds(120);
+  // The bomb holds its processes until the test creates /src/stop.
+  SandboxRun bomb = run_;
+  // It waits on a FIFO that nobody writes to, without forking.
+  bomb.recipe =
+      "bash -c 'mkfifo /tmp/idle; exec 3<> /tmp/idle; "
+      "b() { b | b & }; b 2>> /tmp/bomb; "
+      "until read -r line < /tmp/bomb; do read -r -t 0.01 -u 3; done; "
+      "echo full > /out/full; "
+      "until [ -e /src/stop ]; do read -r -t 0.05 -u 3; done'";
+  absl::StatusOr<SandboxResult> bomb_result;
+  std::thread bomb_thread(
+      [&] { bomb_result = Sandbox(options).Run(bomb); });
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  struct stat st;
+  while (stat((run_.out_dir + "/full").c_str(), &st) != 0 &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  // A second build, as the same host user, starts 40 processes that live
+  // at once.
+  ASSERT_TRUE(MakeDirectories(root_ + "/second/src", 0755).ok());
+  ASSERT_TRUE(MakeDirectories(root_ + "/second/out", 0755).ok());
+  SandboxRun second = run_;
+  second.source_dir = root_ + "/second/src";
+  second.out_dir = root_ + "/second/out";
+  second.log_path = root_ + "/second/log";
+  second.recipe =
+      "i=0; while [ $i -lt 40 ]; do sleep 2 & i=$((i+1)); done; "
+      "echo $i > /out/count; wait";
+  const absl::StatusOr<SandboxResult> second_result =
+      Sandbox(options).Run(second);
+  ASSERT_TRUE(WriteFileAtomically(run_.source_dir + "/stop", "", 0644).ok());
+  bomb_thread.join();
+  ASSERT_TRUE(bomb_result.ok()) << bomb_result.status();
+  EXPECT_EQ(Out("full"), "full\n") << "the bomb never hit its limit: "
+                                    << Log();
+  ASSERT_TRUE(second_result.ok()) << second_result.status();
+  absl::StatusOr<std::string> log = ReadFile(second.log_path);
+  EXPECT_TRUE(second_result->ok())
+      << second_result->Describe(second.limits) << (log.ok() ? *log : "");
+  absl::StatusOr<std::string> count = ReadFile(second.out_dir + "/count");
+  EXPECT_TRUE(count.ok() && *count == "40\n") << count.status();
+}
+
+// Nothing a build started still runs when Run returns, even processes that
+// left its process group and session: /src and /out stay as they are.
+TEST_F(SandboxTest, NothingOfTheBuildOutlivesRun) {
+  run_.limits.wall_time = absl::Seconds(2);
+  const SandboxResult result = Run(
+      "for d in /src /out; do "
+      "setsid sh -c \"while :; do echo x >> $d/late; done\" & done; "
+      "sleep 1000");
+  EXPECT_TRUE(result.process.timed_out);
+  // Sizes, not contents: gtest's diff of two long files takes memory
+  // quadratic in their lines.
+  const auto size = [](const std::string& path) -> int64_t {
+    struct stat st;
+    return stat(path.c_str(), &st) == 0 ? st.st_size : -1;
+  };
+  const int64_t src_before = size(run_.source_dir + "/late");
+  const int64_t out_before = size(run_.out_dir + "/late");
+  ASSERT_GT(src_before, 0) << Log();
+  ASSERT_GT(out_before, 0) << Log();
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_EQ(size(run_.source_dir + "/late"), src_before);
+  EXPECT_EQ(size(run_.out_dir + "/late"), out_before);
 }
 
 TEST_F(SandboxTest, WallTimeKillsTheBuild) {

@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "tlog/decimal.h"
+#include "encoding/decimal.h"
 
 namespace refsum::submitter {
 namespace {
@@ -40,7 +40,7 @@ std::string ParseTarget(absl::string_view target,
   value->kind = std::string(parts[1]);
   if (parts.size() == 3) {
     const absl::StatusOr<uint64_t> index =
-        tlog::ParseCanonicalDecimal(parts[2], "index");
+        encoding::ParseCanonicalDecimal(parts[2], "index");
     if (!index.ok()) return std::string(index.status().message());
     if (*index > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
       return "index: too large";

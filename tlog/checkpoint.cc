@@ -14,7 +14,7 @@
 #include "crypto/sha256.h"
 #include "encoding/base64.h"
 #include "encoding/utf8.h"
-#include "tlog/decimal.h"
+#include "encoding/decimal.h"
 
 namespace refsum::tlog {
 namespace {
@@ -106,7 +106,7 @@ absl::StatusOr<Checkpoint> ParseCheckpointBody(absl::string_view body) {
   RETURN_IF_ERROR(CheckTextLine(lines[0], "checkpoint origin"));
   checkpoint.origin = std::string(lines[0]);
   ASSIGN_OR_RETURN(checkpoint.size,
-                   ParseCanonicalDecimal(lines[1], "checkpoint tree size"));
+                   encoding::ParseCanonicalDecimal(lines[1], "checkpoint tree size"));
   ASSIGN_OR_RETURN(checkpoint.root,
                    ParseBase64Hash(lines[2], "checkpoint root hash"));
   for (size_t i = 3; i < lines.size(); ++i) {

@@ -12,7 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "base/status_macros.h"
 #include "crypto/cosignature.h"
-#include "tlog/decimal.h"
+#include "encoding/decimal.h"
 
 namespace refsum::tlog {
 namespace {
@@ -40,7 +40,7 @@ absl::StatusOr<size_t> ParseThreshold(absl::string_view group,
   while (stripped.size() > 1 && stripped.front() == '0') {
     stripped.remove_prefix(1);
   }
-  absl::StatusOr<uint64_t> k = ParseCanonicalDecimal(stripped, "threshold");
+  absl::StatusOr<uint64_t> k = encoding::ParseCanonicalDecimal(stripped, "threshold");
   if (!k.ok() || *k < 1 || *k > n) {
     return absl::InvalidArgumentError(
         absl::StrCat("group \"", group, "\" threshold ", text,

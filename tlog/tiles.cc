@@ -13,7 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "base/status_macros.h"
-#include "tlog/decimal.h"
+#include "encoding/decimal.h"
 #include "tlog/proof.h"
 
 namespace refsum::tlog {
@@ -88,14 +88,14 @@ absl::Status CheckTileLevel(uint64_t level) {
 
 absl::StatusOr<uint32_t> ParseTileLevel(absl::string_view text) {
   ASSIGN_OR_RETURN(const uint64_t level,
-                   ParseCanonicalDecimal(text, "tile level"));
+                   encoding::ParseCanonicalDecimal(text, "tile level"));
   RETURN_IF_ERROR(CheckTileLevel(level));
   return static_cast<uint32_t>(level);
 }
 
 absl::StatusOr<uint32_t> ParsePartialWidth(absl::string_view text) {
   ASSIGN_OR_RETURN(const uint64_t width,
-                   ParseCanonicalDecimal(text, "partial tile width"));
+                   encoding::ParseCanonicalDecimal(text, "partial tile width"));
   if (width == 0 || width >= kTileWidth) {
     return absl::InvalidArgumentError(absl::StrCat("partial tile width ", width,
                                                    " is not between 1 and ",

@@ -9,7 +9,7 @@
 #include "base/status_macros.h"
 #include "encoding/base64.h"
 #include "tlog/checkpoint.h"
-#include "tlog/decimal.h"
+#include "encoding/decimal.h"
 #include "tlog/proof.h"
 
 namespace refsum::tlog {
@@ -110,7 +110,7 @@ absl::StatusOr<TlogProof> ParseTlogProof(absl::string_view text) {
         "tlog-proof has no \"index \" line after its header");
   }
   ASSIGN_OR_RETURN(proof.index,
-                   ParseCanonicalDecimal(line, "tlog-proof index"));
+                   encoding::ParseCanonicalDecimal(line, "tlog-proof index"));
   ASSIGN_OR_RETURN(proof.inclusion_proof, ParseProofHashes(&text));
   RETURN_IF_ERROR(CheckCheckpoint(text));
   proof.checkpoint = std::string(text);

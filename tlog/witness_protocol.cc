@@ -8,7 +8,7 @@
 #include "absl/strings/strip.h"
 #include "base/status_macros.h"
 #include "tlog/checkpoint.h"
-#include "tlog/decimal.h"
+#include "encoding/decimal.h"
 
 namespace refsum::tlog {
 namespace {
@@ -52,7 +52,7 @@ absl::StatusOr<AddCheckpointRequest> ParseAddCheckpointRequest(
   }
   ASSIGN_OR_RETURN(
       request.old_size,
-      ParseCanonicalDecimal(old_line.substr(kOldPrefix.size()), "old size"));
+      encoding::ParseCanonicalDecimal(old_line.substr(kOldPrefix.size()), "old size"));
   for (;;) {
     ASSIGN_OR_RETURN(const absl::string_view line,
                      ConsumeLine(&rest, "consistency proof"));
@@ -79,7 +79,7 @@ absl::StatusOr<uint64_t> ParseTlogSize(absl::string_view body) {
     return absl::InvalidArgumentError(
         "the tree size does not end in a newline");
   }
-  return ParseCanonicalDecimal(body, "tree size");
+  return encoding::ParseCanonicalDecimal(body, "tree size");
 }
 
 }  // namespace refsum::tlog

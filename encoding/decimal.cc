@@ -1,4 +1,4 @@
-#include "tlog/decimal.h"
+#include "encoding/decimal.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -8,7 +8,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
-namespace refsum::tlog {
+namespace refsum::encoding {
 
 absl::StatusOr<uint64_t> ParseCanonicalDecimal(absl::string_view text,
                                                absl::string_view what) {
@@ -37,4 +37,4 @@ absl::StatusOr<uint64_t> ParseCanonicalDecimal(absl::string_view text,
   return value;
 }
 
-}  // namespace refsum::tlog
+}  // namespace refsum::encoding

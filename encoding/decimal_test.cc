@@ -1,11 +1,11 @@
-#include "tlog/decimal.h"
+#include "encoding/decimal.h"
 
 #include <cstdint>
 
 #include "absl/status/status.h"
 #include "gtest/gtest.h"
 
-namespace refsum::tlog {
+namespace refsum::encoding {
 namespace {
 
 TEST(ParseCanonicalDecimalTest, AcceptsCanonicalValues) {
@@ -55,4 +55,4 @@ TEST(ParseCanonicalDecimalTest, RejectsEverythingElse) {
 }
 
 }  // namespace
-}  // namespace refsum::tlog
+}  // namespace refsum::encoding

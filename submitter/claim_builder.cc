@@ -19,7 +19,7 @@
 #include "crypto/sha256.h"
 #include "encoding/hex.h"
 #include "statement/in_toto.h"
-#include "submitter/value_spec.h"
+#include "statement/value_spec.h"
 
 namespace refsum::submitter {
 namespace {
@@ -161,7 +161,8 @@ absl::StatusOr<statement::Claim> BuildClaim(
   claim.source = {inputs.repository, inputs.commit, inputs.tag};
   claim.build.recipe = inputs.recipe;
   for (const std::string& spec : inputs.values) {
-    ASSIGN_OR_RETURN(statement::ReferenceValue value, ParseValueSpec(spec));
+    ASSIGN_OR_RETURN(statement::ReferenceValue value,
+                     statement::ParseValueSpec(spec));
     claim.reference_values.push_back(std::move(value));
   }
   const absl::Status valid = statement::ValidateClaim(claim);

@@ -1,7 +1,7 @@
 // Building a vendor's claim (DESIGN.md "Records") from what
 // `refsum-submit claim` is given: artifact files, the source repository and
 // commit, an optional tag, the build recipe and --value SPECs
-// (value_spec.h); and signing it as a DSSE envelope.
+// (statement/value_spec.h); and signing it as a DSSE envelope.
 
 #ifndef REFSUM_SUBMITTER_CLAIM_BUILDER_H_
 #define REFSUM_SUBMITTER_CLAIM_BUILDER_H_

@@ -1,4 +1,4 @@
-#include "submitter/value_spec.h"
+#include "statement/value_spec.h"
 
 #include <cstdint>
 #include <limits>
@@ -11,13 +11,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "base/status_macros.h"
 #include "encoding/decimal.h"
 
-namespace refsum::submitter {
+namespace refsum::statement {
 namespace {
 
 constexpr absl::string_view kSyntax =
     "platform/kind[/index]=alg:hex[,name=value...]";
+constexpr absl::string_view kSelectorSyntax = "platform/kind[/index]=alg:hex";
 
 absl::Status SpecError(absl::string_view spec, absl::string_view problem) {
   return absl::InvalidArgumentError(
@@ -26,7 +28,7 @@ absl::Status SpecError(absl::string_view spec, absl::string_view problem) {
 
 // Parses "platform/kind[/index]" into `value`; returns the problem, if any.
 std::string ParseTarget(absl::string_view target,
-                        statement::ReferenceValue* value) {
+                        ReferenceValue* value) {
   const std::vector<absl::string_view> parts = absl::StrSplit(target, '/');
   if (parts.size() < 2 || parts.size() > 3) {
     return absl::StrCat(
@@ -52,7 +54,7 @@ std::string ParseTarget(absl::string_view target,
 
 // Parses "alg:hex" into `value`; returns the problem, if any.
 std::string ParseDigest(absl::string_view digest,
-                        statement::ReferenceValue* value) {
+                        ReferenceValue* value) {
   const std::vector<absl::string_view> parts = absl::StrSplit(digest, ':');
   if (parts.size() != 2 || parts[0].empty() || parts[1].empty()) {
     return absl::StrCat("after '=' must come alg:hex (", kSyntax, ")");
@@ -63,7 +65,7 @@ std::string ParseDigest(absl::string_view digest,
 
 // Parses one "name=value" into `value`; returns the problem, if any.
 std::string ParseParameter(absl::string_view parameter,
-                           statement::ReferenceValue* value) {
+                           ReferenceValue* value) {
   const std::pair<absl::string_view, absl::string_view> name_value =
       absl::StrSplit(parameter, absl::MaxSplits('=', 1));
   if (parameter.empty()) return "empty parameter (stray comma?)";
@@ -85,13 +87,12 @@ std::string ParseParameter(absl::string_view parameter,
 
 }  // namespace
 
-absl::StatusOr<statement::ReferenceValue> ParseValueSpec(
-    absl::string_view spec) {
+absl::StatusOr<ReferenceValue> ParseValueSpec(absl::string_view spec) {
   const size_t equals = spec.find('=');
   if (equals == absl::string_view::npos) {
     return SpecError(spec, absl::StrCat("expected ", kSyntax));
   }
-  statement::ReferenceValue value;
+  ReferenceValue value;
   std::string problem = ParseTarget(spec.substr(0, equals), &value);
   if (!problem.empty()) return SpecError(spec, problem);
   const std::vector<absl::string_view> fields =
@@ -105,7 +106,7 @@ absl::StatusOr<statement::ReferenceValue> ParseValueSpec(
   // The claim's own rules decide the rest. Validating the value as element
   // 0 of an unnamed array gives errors "[0].<field>: <problem>"; the field
   // path alone names the part of the spec at fault.
-  const absl::Status valid = statement::ValidateReferenceValues({value}, "");
+  const absl::Status valid = ValidateReferenceValues({value}, "");
   if (!valid.ok()) {
     absl::string_view message = valid.message();
     absl::ConsumePrefix(&message, "[0]");
@@ -115,4 +116,48 @@ absl::StatusOr<statement::ReferenceValue> ParseValueSpec(
   return value;
 }
 
-}  // namespace refsum::submitter
+absl::StatusOr<ValueSelector> ParseValueSelector(absl::string_view text) {
+  if (text.find('=') == absl::string_view::npos &&
+      text.find(':') != absl::string_view::npos) {
+    return SpecError(
+        text, absl::StrCat("a bare digest names no register; give ",
+                           kSelectorSyntax, ", e.g. tpm/pcr/4=sha256:<64 "
+                           "hex> or amd-sev-snp/launch-measurement=sha384:<96 "
+                           "hex>"));
+  }
+  const size_t equals = text.find('=');
+  if (equals == absl::string_view::npos) {
+    return SpecError(text, absl::StrCat("expected ", kSelectorSyntax));
+  }
+  if (text.find(',', equals) != absl::string_view::npos) {
+    return SpecError(text,
+                     absl::StrCat("a selector has no parameters (",
+                                  kSelectorSyntax, ")"));
+  }
+  ASSIGN_OR_RETURN(ReferenceValue value, ParseValueSpec(text));
+  return ValueSelector{std::move(value.platform), std::move(value.kind),
+                       value.index, std::move(value.digest)};
+}
+
+bool SelectorMatches(const ValueSelector& selector,
+                     const ReferenceValue& value) {
+  return selector.platform == value.platform && selector.kind == value.kind &&
+         selector.index == value.index && selector.digest == value.digest;
+}
+
+std::string FormatValueTarget(const ReferenceValue& value) {
+  return value.index.has_value()
+             ? absl::StrCat(value.platform, "/", value.kind, "/", *value.index)
+             : absl::StrCat(value.platform, "/", value.kind);
+}
+
+std::string FormatValueSelector(const ValueSelector& selector) {
+  ReferenceValue value;
+  value.platform = selector.platform;
+  value.kind = selector.kind;
+  value.index = selector.index;
+  return absl::StrCat(FormatValueTarget(value), "=", selector.digest.algorithm,
+                      ":", selector.digest.hex);
+}
+
+}  // namespace refsum::statement

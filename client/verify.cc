@@ -128,8 +128,11 @@ bool SameValues(const std::vector<statement::ReferenceValue>& claimed,
                      });
 }
 
+// Returns whether the claim matches the query; for a value, also the
+// claimed value that matched.
 bool Matches(const Query& query, const OpenedEntry& entry,
-             const statement::Claim& claim) {
+             const statement::Claim& claim,
+             std::optional<statement::ReferenceValue>* matched_value) {
   switch (query.kind) {
     case Query::Kind::kClaimIndex:
       return entry.index == query.claim_index;
@@ -138,17 +141,32 @@ bool Matches(const Query& query, const OpenedEntry& entry,
                          [&](const statement::Subject& subject) {
                            auto it = subject.digest.find("sha256");
                            return it != subject.digest.end() &&
-                                  it->second == query.hex;
+                                  it->second == query.artifact_sha256;
                          });
     case Query::Kind::kReferenceValue:
-      return std::any_of(claim.reference_values.begin(),
-                         claim.reference_values.end(),
-                         [&](const statement::ReferenceValue& value) {
-                           return value.digest.algorithm == query.algorithm &&
-                                  value.digest.hex == query.hex;
-                         });
+      for (const statement::ReferenceValue& value : claim.reference_values) {
+        if (statement::SelectorMatches(query.value, value)) {
+          *matched_value = value;
+          return true;
+        }
+      }
+      return false;
   }
   return false;
+}
+
+// The registers other than the one asked for that `claim` holds the
+// queried digest for, "platform/kind[/index]" each.
+std::vector<std::string> OtherTargets(const Query& query,
+                                      const statement::Claim& claim) {
+  std::vector<std::string> targets;
+  if (query.kind != Query::Kind::kReferenceValue) return targets;
+  for (const statement::ReferenceValue& value : claim.reference_values) {
+    if (value.digest == query.value.digest) {
+      targets.push_back(statement::FormatValueTarget(value));
+    }
+  }
+  return targets;
 }
 
 // Step 3 for one bundle claim: inclusion, signer, signature and payload.
@@ -286,35 +304,32 @@ std::string DescribeQuery(const Query& query) {
     case Query::Kind::kClaimIndex:
       return absl::StrCat("claim ", query.claim_index);
     case Query::Kind::kArtifact:
-      return absl::StrCat("artifact sha256:", query.hex);
+      return absl::StrCat("artifact sha256:", query.artifact_sha256);
     case Query::Kind::kReferenceValue:
-      return absl::StrCat("reference value ", query.algorithm, ":", query.hex);
+      return absl::StrCat("reference value ",
+                          statement::FormatValueSelector(query.value));
   }
   return "";
 }
 
 absl::StatusOr<Query> ParseValueQuery(absl::string_view text) {
-  const size_t colon = text.find(':');
-  if (colon == absl::string_view::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "\"", text, "\" is not ALGORITHM:HEX, e.g. sha384:<96 hex digits>"));
-  }
   Query query;
   query.kind = Query::Kind::kReferenceValue;
-  query.algorithm = std::string(text.substr(0, colon));
-  query.hex = std::string(text.substr(colon + 1));
-  RETURN_IF_ERROR(statement::ValidateDigest(
-      statement::Digest{query.algorithm, query.hex}, ""));
+  ASSIGN_OR_RETURN(query.value, statement::ParseValueSelector(text));
   return query;
 }
 
 absl::StatusOr<Query> ParseArtifactQuery(absl::string_view text) {
-  ASSIGN_OR_RETURN(Query query, ParseValueQuery(text));
-  if (query.algorithm != "sha256") {
+  const size_t colon = text.find(':');
+  if (colon == absl::string_view::npos || text.substr(0, colon) != "sha256") {
     return absl::InvalidArgumentError(
         "artifacts are looked up by sha256:<64 hex digits>");
   }
+  Query query;
   query.kind = Query::Kind::kArtifact;
+  query.artifact_sha256 = std::string(text.substr(colon + 1));
+  RETURN_IF_ERROR(statement::ValidateDigest(
+      statement::Digest{"sha256", query.artifact_sha256}, ""));
   return query;
 }
 
@@ -337,22 +352,38 @@ absl::StatusOr<VerifiedClaim> Verify(const Policy& policy,
     OpenedEntry entry;
     statement::Claim claim;
     std::string vendor;
+    std::optional<statement::ReferenceValue> matched_value;
   };
   std::vector<Candidate> candidates;
+  // Where the digest asked for is claimed for another register.
+  std::vector<std::string> elsewhere;
   for (const tlog::BundleClaim& bundle_claim : bundle.claims) {
     std::string vendor;
     absl::StatusOr<std::pair<OpenedEntry, statement::Claim>> opened =
         OpenClaim(policy, bundle_claim.claim, checkpoint, &vendor);
     RETURN_IF_ERROR(InCheck("claim", opened.status()));
-    if (Matches(query, opened->first, opened->second)) {
+    std::optional<statement::ReferenceValue> matched_value;
+    if (Matches(query, opened->first, opened->second, &matched_value)) {
       candidates.push_back(Candidate{&bundle_claim, std::move(opened->first),
                                      std::move(opened->second),
-                                     std::move(vendor)});
+                                     std::move(vendor),
+                                     std::move(matched_value)});
+      continue;
+    }
+    for (std::string& target : OtherTargets(query, opened->second)) {
+      elsewhere.push_back(absl::StrCat(target, " in claim ",
+                                       opened->first.index));
     }
   }
   if (candidates.empty()) {
-    return Failed("value", absl::StrCat("no claim in the bundle holds ",
-                                        DescribeQuery(query)));
+    return Failed(
+        "value",
+        absl::StrCat("no claim in the bundle holds ", DescribeQuery(query),
+                     elsewhere.empty()
+                         ? std::string()
+                         : absl::StrCat(" (its digest is claimed only for ",
+                                        absl::StrJoin(elsewhere, ", "),
+                                        ", another register)")));
   }
   // Several claims may hold the value; one that passes every check suffices,
   // and otherwise the first one's failure is reported.
@@ -363,6 +394,7 @@ absl::StatusOr<VerifiedClaim> Verify(const Policy& policy,
                       std::move(candidate.claim), checkpoint);
     if (verified.ok()) {
       verified->vendor = std::move(candidate.vendor);
+      verified->matched_value = std::move(candidate.matched_value);
       for (const tlog::WitnessCosignature& cosignature :
            verified_checkpoint->cosignatures) {
         verified->witnesses.push_back(cosignature.witness);

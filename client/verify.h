@@ -5,9 +5,11 @@
 //                   cosigned by a quorum of policy witnesses;
 //   2. consistency: it is consistent with the checkpoint stored for that log
 //                   (which is then advanced), else a possible split view;
-//   3. claim:       a claim in the bundle matches the query, its inclusion
-//                   proof holds, its signature verifies (by a policy vendor,
-//                   if the policy lists vendors) and it parses strictly;
+//   3. claim:       a claim in the bundle matches the query (for a value:
+//                   it claims that digest for that platform, kind and
+//                   index), its inclusion proof holds, its signature
+//                   verifies (by a policy vendor, if the policy lists
+//                   vendors) and it parses strictly;
 //   4. attestations: every attestation's inclusion proof holds; those by
 //                   policy rebuilders verify, refer to the claim, and a MATCH
 //                   reproduces exactly the claimed subjects and values;
@@ -21,6 +23,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +31,7 @@
 #include "client/policy.h"
 #include "client/state.h"
 #include "statement/claim.h"
+#include "statement/value_spec.h"
 #include "tlog/bundle.h"
 #include "tlog/checkpoint.h"
 #include "tlog/merkle.h"
@@ -38,21 +42,24 @@ namespace refsum::client {
 struct Query {
   enum class Kind { kReferenceValue, kArtifact, kClaimIndex };
   Kind kind = Kind::kReferenceValue;
-  // kReferenceValue: "sha256", "sha384" or "sha512"; kArtifact: "sha256".
-  std::string algorithm;
-  // Lowercase hex digest for kReferenceValue and kArtifact.
-  std::string hex;
+  // kReferenceValue: the value and the register it is for. Only a claimed
+  // value with the same platform, kind, index and digest matches.
+  statement::ValueSelector value;
+  // kArtifact: the artifact's lowercase hex sha256.
+  std::string artifact_sha256;
   // kClaimIndex.
   uint64_t claim_index = 0;
 };
 
-// Parses "alg:hex" (--value) or "sha256:hex" (--artifact). Returns
-// InvalidArgument naming the problem.
+// Parses a value selector, platform/kind[/index]=alg:hex (--value; see
+// statement/value_spec.h), or "sha256:hex" (--artifact). Returns
+// InvalidArgument naming the problem; for a bare "alg:hex" as a value, the
+// message shows the selector form.
 absl::StatusOr<Query> ParseValueQuery(absl::string_view text);
 absl::StatusOr<Query> ParseArtifactQuery(absl::string_view text);
 
-// Returns the query as people write it: "reference value sha384:HEX",
-// "artifact sha256:HEX" or "claim 12".
+// Returns the query as people write it: "reference value
+// tpm/pcr/4=sha256:HEX", "artifact sha256:HEX" or "claim 12".
 std::string DescribeQuery(const Query& query);
 
 // A claim that passed every check.
@@ -61,6 +68,9 @@ struct VerifiedClaim {
   statement::Claim claim;
   // The policy vendor that signed it, or its keyid if the policy lists none.
   std::string vendor;
+  // For a kReferenceValue query: the claimed value it matched, with its
+  // parameters.
+  std::optional<statement::ReferenceValue> matched_value;
   // Policy rebuilders whose MATCH counted toward the quorum, in policy order.
   std::vector<std::string> matched_rebuilders;
   // Non-fatal findings, e.g. a MISMATCH under on-mismatch warn.

@@ -3,7 +3,8 @@
 // a bundle file), and remembers each log's newest verified checkpoint.
 //
 //   refsum-verify --policy FILE --state_dir DIR (--log HOST:PORT | --bundle FILE)
-//       (--value ALG:HEX | --artifact sha256:HEX | --claim INDEX)
+//       (--value platform/kind[/index]=ALG:HEX | --artifact sha256:HEX |
+//        --claim INDEX)
 //       [--save_bundle FILE] [--json]
 //
 // Exit codes: 0 trusted, 1 not trusted (the first failed check is named),
@@ -29,6 +30,8 @@
 #include "client/state.h"
 #include "client/verify.h"
 #include "encoding/json.h"
+#include "statement/digest.h"
+#include "statement/value_spec.h"
 #include "tlog/bundle.h"
 
 ABSL_FLAG(std::string, policy, "", "The trust policy file.");
@@ -39,7 +42,9 @@ ABSL_FLAG(std::string, tls_ca, "",
           "Verify online over TLS: the log's certificate must chain to the "
           "CA certificates in this PEM file.");
 ABSL_FLAG(std::string, bundle, "", "Verify offline: a bundle JSON file.");
-ABSL_FLAG(std::string, value, "", "The reference value, ALG:HEX.");
+ABSL_FLAG(std::string, value, "",
+          "The reference value and the register it is for, "
+          "platform/kind[/index]=ALG:HEX, e.g. tpm/pcr/4=sha256:HEX.");
 ABSL_FLAG(std::string, artifact, "", "The artifact digest, sha256:HEX.");
 ABSL_FLAG(std::string, claim, "", "The claim's log index.");
 ABSL_FLAG(std::string, save_bundle, "",
@@ -51,7 +56,8 @@ namespace {
 
 constexpr char kUsage[] =
     "refsum-verify --policy FILE --state_dir DIR (--log HOST:PORT | --bundle "
-    "FILE) (--value ALG:HEX | --artifact sha256:HEX | --claim INDEX) "
+    "FILE) (--value platform/kind[/index]=ALG:HEX | --artifact sha256:HEX | "
+    "--claim INDEX) "
     "[--save_bundle FILE] [--json]";
 
 absl::StatusOr<Query> QueryFromFlags() {
@@ -94,10 +100,10 @@ absl::StatusOr<FetchedBundle> FetchBundle(LogClient& log, const Query& query) {
     case Query::Kind::kClaimIndex:
       return log.GetBundleForClaim(query.claim_index);
     case Query::Kind::kArtifact:
-      return log.GetBundleForArtifact(query.hex);
+      return log.GetBundleForArtifact(query.artifact_sha256);
     case Query::Kind::kReferenceValue:
-      return log.GetBundleForValue(
-          statement::Digest{query.algorithm, query.hex});
+      // The log looks values up by digest; Verify binds the register.
+      return log.GetBundleForValue(query.value.digest);
   }
   return absl::InternalError("unknown query kind");
 }
@@ -108,6 +114,21 @@ std::string SubjectLine(const statement::Subject& subject) {
                       sha256 == subject.digest.end() ? "" : sha256->second);
 }
 
+// "tpm/pcr/4=sha256:HEX", then the value's parameters, if any:
+// " (vcpus=4, vmm=qemu)".
+std::string ValueLine(const statement::ReferenceValue& value) {
+  std::string line = absl::StrCat(statement::FormatValueTarget(value), "=",
+                                  value.digest.algorithm, ":",
+                                  value.digest.hex);
+  if (!value.parameters.empty()) {
+    absl::StrAppend(&line, " (",
+                    absl::StrJoin(value.parameters, ", ",
+                                  absl::PairFormatter("=")),
+                    ")");
+  }
+  return line;
+}
+
 void PrintText(const VerifiedClaim& verified) {
   const statement::Claim& claim = verified.claim;
   std::printf("TRUSTED\n");
@@ -116,6 +137,10 @@ void PrintText(const VerifiedClaim& verified) {
               claim.source.tag.has_value()
                   ? absl::StrCat(" (tag ", *claim.source.tag, ")").c_str()
                   : "");
+  if (verified.matched_value.has_value()) {
+    std::printf("  value       %s\n",
+                ValueLine(*verified.matched_value).c_str());
+  }
   for (const statement::Subject& subject : claim.subjects) {
     std::printf("  subject     %s\n", SubjectLine(subject).c_str());
   }
@@ -162,7 +187,7 @@ std::string ResultJson(const VerifiedClaim& verified) {
                                          : sha256->second)},
     }));
   }
-  return encoding::SerializeJson(JsonValue::MakeObject({
+  JsonValue::Object result = {
       {"trusted", JsonValue::Bool(true)},
       {"origin", JsonValue::String(verified.checkpoint.origin)},
       {"treeSize",
@@ -176,7 +201,16 @@ std::string ResultJson(const VerifiedClaim& verified) {
       {"rebuilders", StringArray(verified.matched_rebuilders)},
       {"witnesses", StringArray(verified.witnesses)},
       {"warnings", StringArray(verified.warnings)},
-  }));
+  };
+  if (verified.matched_value.has_value()) {
+    // The value as the claim holds it (statement/digest.h's JSON form):
+    // platform, kind, index, digest and parameters.
+    result.emplace_back(
+        "value", statement::ReferenceValuesToJson({*verified.matched_value})
+                     .AsArray()
+                     ->front());
+  }
+  return encoding::SerializeJson(JsonValue::MakeObject(std::move(result)));
 }
 
 std::string FailureJson(const absl::Status& status) {

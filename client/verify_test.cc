@@ -122,6 +122,15 @@ absl::StatusOr<std::string> FlipSignatureBit(const std::string& note,
   return absl::NotFoundError(absl::StrCat("no signature by ", key_name));
 }
 
+// The selector of `value` (platform/kind[/index]=alg:hex), as a user types
+// it.
+Query QueryFor(const statement::ReferenceValue& value) {
+  return ParseValueQuery(absl::StrCat(statement::FormatValueTarget(value), "=",
+                                      value.digest.algorithm, ":",
+                                      value.digest.hex))
+      .value();
+}
+
 class VerifyTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -283,11 +292,7 @@ class VerifyTest : public ::testing::Test {
   }
 
   // A query for the claim's first reference value (the SEV-SNP measurement).
-  Query ValueQuery() const {
-    const statement::Digest& digest = claim_.reference_values[0].digest;
-    return ParseValueQuery(absl::StrCat(digest.algorithm, ":", digest.hex))
-        .value();
-  }
+  Query ValueQuery() const { return QueryFor(claim_.reference_values[0]); }
 
   absl::StatusOr<VerifiedClaim> Run(const Policy& policy,
                                     const tlog::Bundle& bundle,
@@ -372,12 +377,10 @@ TEST_F(VerifyTest, EveryClaimedValueIsFound) {
   ASSERT_OK_AND_ASSIGN(const tlog::Bundle bundle, BaselineBundle());
   ASSERT_OK_AND_ASSIGN(const Policy policy, MakePolicy());
   for (const statement::ReferenceValue& value : claim_.reference_values) {
-    ASSERT_OK_AND_ASSIGN(const Query query,
-                         ParseValueQuery(absl::StrCat(value.digest.algorithm,
-                                                      ":", value.digest.hex)));
     ASSERT_OK_AND_ASSIGN(const VerifiedClaim verified,
-                         Run(policy, bundle, query));
+                         Run(policy, bundle, QueryFor(value)));
     EXPECT_EQ(verified.index, claim_entry_.index);
+    EXPECT_EQ(verified.matched_value, value);
   }
 }
 
@@ -419,12 +422,9 @@ TEST_F(VerifyTest, ClaimFoundAmongSeveralInTheBundle) {
                        MakeBundle({{claim_entry_, match_entries_},
                                    {other_entry, other_matches}}));
   ASSERT_OK_AND_ASSIGN(const Policy policy, MakePolicy());
-  const statement::Digest& digest = other_claim.reference_values[1].digest;
   ASSERT_OK_AND_ASSIGN(
-      const Query query,
-      ParseValueQuery(absl::StrCat(digest.algorithm, ":", digest.hex)));
-  ASSERT_OK_AND_ASSIGN(const VerifiedClaim verified,
-                       Run(policy, bundle, query));
+      const VerifiedClaim verified,
+      Run(policy, bundle, QueryFor(other_claim.reference_values[1])));
   EXPECT_EQ(verified.index, other_entry.index);
   EXPECT_EQ(verified.vendor, "globex");
   EXPECT_EQ(verified.claim.source.commit, other_claim.source.commit);
@@ -450,19 +450,38 @@ TEST_F(VerifyTest, AllThreeWitnessesCosigning) {
 
 TEST_F(VerifyTest, ParseQueries) {
   EXPECT_FALSE(ParseValueQuery("sha384").ok());
-  EXPECT_FALSE(ParseValueQuery("md5:00").ok());
+  EXPECT_FALSE(ParseValueQuery("tpm/pcr/4=md5:00").ok());
   EXPECT_FALSE(
-      ParseValueQuery(absl::StrCat("sha384:", std::string(64, 'a'))).ok());
+      ParseValueQuery(absl::StrCat("tpm/pcr/4=sha384:", std::string(64, 'a')))
+          .ok());
   EXPECT_FALSE(
-      ParseValueQuery(absl::StrCat("sha256:", std::string(64, 'A'))).ok());
+      ParseValueQuery(absl::StrCat("tpm/pcr/4=sha256:", std::string(64, 'A')))
+          .ok());
   ASSERT_OK_AND_ASSIGN(
       const Query value,
-      ParseValueQuery(absl::StrCat("sha512:", std::string(128, 'f'))));
+      ParseValueQuery(absl::StrCat("generic/blob=sha512:",
+                                   std::string(128, 'f'))));
   EXPECT_EQ(value.kind, Query::Kind::kReferenceValue);
-  EXPECT_EQ(value.algorithm, "sha512");
-  EXPECT_EQ(value.hex, std::string(128, 'f'));
+  EXPECT_EQ(value.value, (statement::ValueSelector{
+                             "generic", "blob", std::nullopt,
+                             statement::Digest{"sha512",
+                                               std::string(128, 'f')}}));
+  ASSERT_OK_AND_ASSIGN(
+      const Query artifact,
+      ParseArtifactQuery(absl::StrCat("sha256:", std::string(64, '0'))));
+  EXPECT_EQ(artifact.kind, Query::Kind::kArtifact);
+  EXPECT_EQ(artifact.artifact_sha256, std::string(64, '0'));
   EXPECT_FALSE(
       ParseArtifactQuery(absl::StrCat("sha384:", std::string(96, '0'))).ok());
+}
+
+// A bare ALG:HEX names no register: it is refused, with the selector form.
+TEST_F(VerifyTest, BareDigestQueryIsRefused) {
+  const absl::StatusOr<Query> bare =
+      ParseValueQuery(absl::StrCat("sha256:", std::string(64, '0')));
+  ASSERT_EQ(bare.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bare.status().message()),
+              HasSubstr("platform/kind[/index]=alg:hex"));
 }
 
 // ---------------------------------------------------------------------------
@@ -719,7 +738,8 @@ TEST_F(VerifyTest, StateAdvancesOnceCheckpointAndConsistencyPass) {
   ASSERT_OK_AND_ASSIGN(const Policy policy, MakePolicy());
   ASSERT_OK_AND_ASSIGN(
       const Query absent,
-      ParseValueQuery(absl::StrCat("sha384:", std::string(96, '0'))));
+      ParseValueQuery(absl::StrCat("intel-tdx/mrtd=sha384:",
+                                   std::string(96, '0'))));
   ExpectFailedCheck(Run(policy, newer, absent,
                         [&](uint64_t old_size, uint64_t new_size) {
                           return log_->ConsistencyProof(old_size, new_size);
@@ -854,7 +874,8 @@ TEST_F(VerifyTest, ValueNotInTheClaimFails) {
 
   ASSERT_OK_AND_ASSIGN(
       const Query absent,
-      ParseValueQuery(absl::StrCat("sha384:", std::string(96, 'a'))));
+      ParseValueQuery(absl::StrCat("intel-tdx/mrtd=sha384:",
+                                   std::string(96, 'a'))));
   const absl::StatusOr<VerifiedClaim> result = Run(policy, bundle, absent);
   ExpectFailedCheck(result, "value");
   EXPECT_THAT(std::string(result.status().message()),
@@ -871,6 +892,45 @@ TEST_F(VerifyTest, ValueNotInTheClaimFails) {
   other_index.kind = Query::Kind::kClaimIndex;
   other_index.claim_index = claim_entry_.index + 1;
   ExpectFailedCheck(Run(policy, bundle, other_index), "value");
+}
+
+// A value binds its register: a digest claimed for PCR 16 is not a value
+// for PCR 7, nor for the same index on another platform, and the failure
+// says where the digest is claimed.
+TEST_F(VerifyTest, ValueClaimedForAnotherRegisterFails) {
+  statement::Claim claim = SampleClaim("pcr16");
+  statement::ReferenceValue zeros;
+  zeros.platform = "tpm";
+  zeros.kind = "pcr";
+  zeros.index = 16;
+  zeros.digest = {"sha256", std::string(64, '0')};
+  claim.reference_values.push_back(zeros);
+  ASSERT_OK_AND_ASSIGN(const LoggedEntry entry, LogClaim(claim, *vendor_));
+  std::vector<LoggedEntry> matches;
+  for (const TestSigner& rebuilder : rebuilders_) {
+    ASSERT_OK_AND_ASSIGN(LoggedEntry match,
+                         LogVerdict(entry, claim, rebuilder, Verdict::kMatch));
+    matches.push_back(std::move(match));
+  }
+  ASSERT_OK_AND_ASSIGN(const tlog::Bundle bundle,
+                       MakeBundle({{entry, matches}}));
+  ASSERT_OK_AND_ASSIGN(const Policy policy, MakePolicy());
+
+  // Asked for as PCR 16, it is trusted, and the result names the register.
+  ASSERT_OK_AND_ASSIGN(const VerifiedClaim verified,
+                       Run(policy, bundle, QueryFor(zeros)));
+  EXPECT_EQ(verified.matched_value, zeros);
+
+  for (const std::string& selector :
+       {absl::StrCat("tpm/pcr/7=sha256:", std::string(64, '0')),
+        absl::StrCat("generic/pcr/16=sha256:", std::string(64, '0'))}) {
+    ASSERT_OK_AND_ASSIGN(const Query query, ParseValueQuery(selector));
+    const absl::StatusOr<VerifiedClaim> result = Run(policy, bundle, query);
+    ExpectFailedCheck(result, "value");
+    EXPECT_THAT(std::string(result.status().message()),
+                HasSubstr(absl::StrCat("claimed only for tpm/pcr/16 in claim ",
+                                       entry.index)));
+  }
 }
 
 // ---------------------------------------------------------------------------

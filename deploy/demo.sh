@@ -323,9 +323,9 @@ ok "w1, w2 and w3 rebuilt it in their sandboxes: 3 MATCH attestations logged"
 
 # ---------------------------------------------------------------------------
 step "3. A verifier, given only the measured value and its policy, checks it"
-say "   refsum-verify --policy policy.txt --log $log_grpc --value sha256:${pcr10:0:16}..."
+say "   refsum-verify --policy policy.txt --log $log_grpc --value tpm/pcr/4=sha256:${pcr10:0:16}..."
 verify "$dir/verifier/state" "$dir/verifier/v1.0.online.txt" --log "$log_grpc" \
-  --value "sha256:$pcr10" --save_bundle "$dir/verifier/v1.0.bundle.json" ||
+  --value "tpm/pcr/4=sha256:$pcr10" --save_bundle "$dir/verifier/v1.0.bundle.json" ||
   fail "refsum-verify did not trust v1.0: $(cat "$dir/verifier/v1.0.online.txt")"
 grep -qx TRUSTED "$dir/verifier/v1.0.online.txt" &&
   grep -q "source      file://$project @ $commit10 (tag v1.0)" "$dir/verifier/v1.0.online.txt" ||
@@ -347,14 +347,14 @@ pcr11=$pcr commit11=$commit
 ok "v1.1 ($(git_ rev-parse --short HEAD)) $(cut -d';' -f1 "$dir/logs/submit-v1.1.out"), PCR 4 = sha256:${pcr11:0:16}..."
 three_mismatches() {
   verify "$dir/verifier/state" "$dir/verifier/v1.1.online.txt" --log "$log_grpc" \
-    --value "sha256:$pcr11" && return 1
+    --value "tpm/pcr/4=sha256:$pcr11" && return 1
   [[ $(grep -o 'rebuilder r[123] reports MISMATCH' "$dir/verifier/v1.1.online.txt" | sort -u | wc -l) -eq 3 ]]
 }
 wait_for 90 "the witnesses' rebuilds of v1.1" three_mismatches
 grep -q '^REJECTED: mismatch: ' "$dir/verifier/v1.1.online.txt" ||
   fail "refsum-verify did not reject v1.1 for a mismatch: $(cat "$dir/verifier/v1.1.online.txt")"
 ok "w1, w2 and w3 rebuilt v1.1 and got another artifact: 3 MISMATCH attestations logged"
-say "   refsum-verify --value sha256:${pcr11:0:16}... says:"
+say "   refsum-verify --value tpm/pcr/4=sha256:${pcr11:0:16}... says:"
 sed 's/; /;\n     /g; s/^/   | /' "$dir/verifier/v1.1.online.txt"
 report_url=$(grep -o 'report http://[^)]*' "$dir/verifier/v1.1.online.txt" | head -n 1 | cut -d' ' -f2)
 [[ -n "$report_url" ]] || fail "the MISMATCH names no report"
@@ -366,9 +366,9 @@ ok "report fetched from the witness: $dir/reports/v1.1-mismatch-report.txt"
 
 # ---------------------------------------------------------------------------
 step "5. The verifier checks v1.0 again offline, from the bundle saved in step 3"
-say "   refsum-verify --bundle v1.0.bundle.json --value sha256:${pcr10:0:16}...  (no log, no network)"
+say "   refsum-verify --bundle v1.0.bundle.json --value tpm/pcr/4=sha256:${pcr10:0:16}...  (no log, no network)"
 verify "$dir/verifier/offline-state" "$dir/verifier/v1.0.offline.txt" \
-  --bundle "$dir/verifier/v1.0.bundle.json" --value "sha256:$pcr10" ||
+  --bundle "$dir/verifier/v1.0.bundle.json" --value "tpm/pcr/4=sha256:$pcr10" ||
   fail "offline verification failed: $(cat "$dir/verifier/v1.0.offline.txt")"
 grep -qx TRUSTED "$dir/verifier/v1.0.offline.txt" && grep -q "$commit10" "$dir/verifier/v1.0.offline.txt" ||
   fail "offline verification did not say TRUSTED: $(cat "$dir/verifier/v1.0.offline.txt")"
@@ -431,7 +431,7 @@ ok "the forged log holds v1.0's claim and $pinned others: $((pinned + 1)) entrie
 say "   the verifier, whose state pins the real log's checkpoint, asks the forged log for v1.0:"
 split_view() {
   verify "$dir/verifier/state" "$dir/verifier/forged.txt" --log "$forged_grpc" \
-    --value "sha256:$pcr10" && return 2
+    --value "tpm/pcr/4=sha256:$pcr10" && return 2
   grep -q 'possible split view' "$dir/verifier/forged.txt"
 }
 status=0
@@ -449,7 +449,7 @@ grep -q '^REJECTED: consistency: possible split view' "$dir/verifier/forged.txt"
 sed 's/^/   | /' "$dir/verifier/forged.txt"
 ok "caught: the verifier's pinned checkpoint proves the forged log is not the log it saw"
 verify "$dir/verifier/state" "$dir/verifier/after-fork.txt" --log "$log_grpc" \
-  --value "sha256:$pcr10" && grep -qx TRUSTED "$dir/verifier/after-fork.txt" ||
+  --value "tpm/pcr/4=sha256:$pcr10" && grep -qx TRUSTED "$dir/verifier/after-fork.txt" ||
   fail "the real log no longer verifies: $(cat "$dir/verifier/after-fork.txt")"
 ok "and the real log still verifies against the same state: TRUSTED"
 # The forgers go now, whatever --keep says.

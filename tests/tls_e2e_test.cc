@@ -187,7 +187,7 @@ TEST_F(TlsE2eTest, LogServesGrpcAndTilesOverTlsToSubmitAndVerify) {
       0644));
   const std::vector<std::string> verify = {
       "--policy=" + dir_ + "/policy.txt", "--state_dir=" + dir_ + "/state",
-      "--log=" + log->grpc_address(), "--value=" + value,
+      "--log=" + log->grpc_address(), "--value=tpm/pcr/4=" + value,
       "--tls_ca=" + dir_ + "/ca.pem"};
   ASSERT_OK_AND_ASSIGN(const RunResult verified, Run(kVerifyBinary, verify));
   EXPECT_TRUE(verified.status.ExitedWith(0)) << verified.stderr_text;

@@ -33,6 +33,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
@@ -447,7 +448,9 @@ class VerifyE2eTest : public ::testing::Test {
     return args;
   }
 
-  static std::string SnpQuery() { return "--value=sha384:" + kSnpHex; }
+  static std::string SnpQuery() {
+    return "--value=amd-sev-snp/launch-measurement=sha384:" + kSnpHex;
+  }
 
   // Verifies the claim online with the full policy and a fresh state
   // directory, saving the bundle to `path`, and returns it decoded.
@@ -507,6 +510,12 @@ TEST_F(VerifyE2eTest, TrustsTheClaimOnlineByValueArtifactAndIndex) {
   EXPECT_THAT(OutputLine(out, "subject"),
               HasSubstr("os-image.raw sha256:" + artifact_sha256_))
       << out;
+  // The value asked for, with the register and parameters it was claimed
+  // with.
+  EXPECT_EQ(OutputLine(out, "value"),
+            "  value       amd-sev-snp/launch-measurement=sha384:" + kSnpHex +
+                " (vcpus=4)")
+      << out;
   EXPECT_THAT(OutputLine(out, "vendor"), HasSubstr("acme")) << out;
   EXPECT_THAT(OutputLine(out, "rebuilders"), HasSubstr("r1, r2 (MATCH)"))
       << out;
@@ -528,14 +537,30 @@ TEST_F(VerifyE2eTest, TrustsTheClaimOnlineByValueArtifactAndIndex) {
   EXPECT_EQ(bundle.claims[0].attestations[0].proof.index, 1u);
   EXPECT_EQ(bundle.claims[0].attestations[1].proof.index, 2u);
 
-  // By the other value, by the artifact and by the index, the same claim.
-  for (const std::string& query :
-       {"--value=sha256:" + kPcrHex, "--artifact=sha256:" + artifact_sha256_,
-        std::string("--claim=0")}) {
-    SCOPED_TRACE(query);
-    const RunResult run = Verify(With(Online(state), {query}));
+  // By the other value, by the artifact and by the index, the same claim;
+  // only a value query has a value line, naming that value.
+  const auto without_value = [](absl::string_view text) {
+    std::vector<std::string> lines;
+    for (absl::string_view line : absl::StrSplit(text, '\n')) {
+      if (!absl::StartsWith(line, "  value ")) lines.emplace_back(line);
+    }
+    return absl::StrJoin(lines, "\n");
+  };
+  struct Other {
+    std::string query;
+    std::string value_line;
+  };
+  for (const Other& other : {
+           Other{"--value=tpm/pcr/4=sha256:" + kPcrHex,
+                 "  value       tpm/pcr/4=sha256:" + kPcrHex},
+           Other{"--artifact=sha256:" + artifact_sha256_, ""},
+           Other{"--claim=0", ""},
+       }) {
+    SCOPED_TRACE(other.query);
+    const RunResult run = Verify(With(Online(state), {other.query}));
     ExpectTrusted(run);
-    EXPECT_EQ(run.stdout_text, out);
+    EXPECT_EQ(without_value(run.stdout_text), without_value(out));
+    EXPECT_EQ(OutputLine(run.stdout_text, "value"), other.value_line);
   }
 
   // --json: the same facts for machines.
@@ -574,6 +599,15 @@ TEST_F(VerifyE2eTest, TrustsTheClaimOnlineByValueArtifactAndIndex) {
   EXPECT_EQ(json.Find("claimIndex")->AsInteger(), 0);
   ASSERT_NE(json.Find("treeSize"), nullptr);
   EXPECT_EQ(json.Find("treeSize")->AsInteger(), 3);
+  // The matched value in the claim's own JSON form.
+  ASSERT_OK_AND_ASSIGN(
+      const encoding::JsonValue expected_value,
+      encoding::ParseJson(absl::StrCat(
+          R"({"platform":"amd-sev-snp","kind":"launch-measurement",)",
+          R"("digest":{"sha384":")", kSnpHex, R"("},)",
+          R"("parameters":{"vcpus":"4"}})")));
+  ASSERT_NE(json.Find("value"), nullptr) << json_run.stdout_text;
+  EXPECT_EQ(*json.Find("value"), expected_value) << json_run.stdout_text;
   const encoding::JsonValue* subjects = json.Find("subjects");
   ASSERT_TRUE(subjects != nullptr && subjects->AsArray() != nullptr &&
               subjects->AsArray()->size() == 1)
@@ -594,13 +628,14 @@ TEST_F(VerifyE2eTest, TrustsTheClaimOnlineByValueArtifactAndIndex) {
   EXPECT_EQ(offline.stdout_text, out);
   EXPECT_EQ(StoredSize(fresh), 3u);
   for (const std::string& query :
-       {"--value=sha256:" + kPcrHex, "--artifact=sha256:" + artifact_sha256_,
+       {"--value=tpm/pcr/4=sha256:" + kPcrHex,
+        "--artifact=sha256:" + artifact_sha256_,
         std::string("--claim=0")}) {
     SCOPED_TRACE(query);
     ExpectTrusted(Verify(With(Offline(fresh, saved), {query})));
   }
   const RunResult offline_json =
-      Verify(With(Offline(NewStateDir(), saved), {"--claim=0", "--json"}));
+      Verify(With(Offline(NewStateDir(), saved), {SnpQuery(), "--json"}));
   ASSERT_TRUE(offline_json.status.ExitedWith(0)) << offline_json.stderr_text;
   EXPECT_EQ(offline_json.stdout_text, json_run.stdout_text);
 }
@@ -1027,11 +1062,21 @@ TEST_F(VerifyE2eTest, AValueNotInTheClaimIsRejected) {
     std::string reason;
   };
   const Case cases[] = {
-      {"--value=sha384:" + kOtherSnpHex,
-       "no claim in the bundle holds reference value sha384:" + kOtherSnpHex},
-      {"--value=sha256:" + std::string(64, 'c'),
-       "no claim in the bundle holds reference value sha256:" +
+      {"--value=amd-sev-snp/launch-measurement=sha384:" + kOtherSnpHex,
+       "no claim in the bundle holds reference value "
+       "amd-sev-snp/launch-measurement=sha384:" +
+           kOtherSnpHex},
+      {"--value=tpm/pcr/4=sha256:" + std::string(64, 'c'),
+       "no claim in the bundle holds reference value tpm/pcr/4=sha256:" +
            std::string(64, 'c')},
+      // The claimed PCR 4 digest asked for as another register: the register
+      // is part of the value, and the reason says where the digest is.
+      {"--value=tpm/pcr/7=sha256:" + kPcrHex,
+       "no claim in the bundle holds reference value tpm/pcr/7=sha256:" +
+           kPcrHex + " (its digest is claimed only for tpm/pcr/4 in claim 0"},
+      {"--value=generic/pcr/4=sha256:" + kPcrHex,
+       "no claim in the bundle holds reference value generic/pcr/4=sha256:" +
+           kPcrHex},
       {"--artifact=sha256:" + kOtherArtifactHex,
        "no claim in the bundle holds artifact sha256:" + kOtherArtifactHex},
       // A reference value is not an artifact.
@@ -1055,7 +1100,8 @@ TEST_F(VerifyE2eTest, OnlineAValueNoClaimHoldsFailsTheValueCheck) {
     std::string hex;
   };
   const Case cases[] = {
-      {"--value=sha384:" + kOtherSnpHex, kOtherSnpHex},
+      {"--value=amd-sev-snp/launch-measurement=sha384:" + kOtherSnpHex,
+       kOtherSnpHex},
       {"--artifact=sha256:" + kOtherArtifactHex, kOtherArtifactHex},
   };
   for (const Case& c : cases) {
@@ -1371,13 +1417,20 @@ TEST_F(VerifyE2eTest, UsageErrorsExitWith2) {
        "--claim \"zero\" is not a log index"},
       {{policy, state_dir, log, "--claim=-1"},
        "--claim \"-1\" is not a log index"},
-      {{policy, state_dir, log, "--value=" + kSnpHex}, "is not ALGORITHM:HEX"},
-      {{policy, state_dir, log, "--value=md5:" + kPcrHex.substr(0, 32)},
+      {{policy, state_dir, log, "--value=" + kSnpHex},
+       "expected platform/kind[/index]=alg:hex"},
+      // A bare digest names no register.
+      {{policy, state_dir, log, "--value=sha256:" + kPcrHex},
+       "a bare digest names no register; give platform/kind[/index]=alg:hex"},
+      {{policy, state_dir, log, "--value=tpm/pcr/4=md5:" + kPcrHex.substr(0, 32)},
        "md5: unsupported digest algorithm"},
-      {{policy, state_dir, log, "--value=sha384:" + kPcrHex},
+      {{policy, state_dir, log, "--value=tpm/pcr/4=sha384:" + kPcrHex},
        "sha384: must be 96 lowercase hex characters"},
-      {{policy, state_dir, log, "--value=sha256:" + std::string(64, 'A')},
+      {{policy, state_dir, log,
+        "--value=tpm/pcr/4=sha256:" + std::string(64, 'A')},
        "sha256: must be 64 lowercase hex characters"},
+      {{policy, state_dir, log, "--value=tpm/pcr/4=sha256:" + kPcrHex + ",a=b"},
+       "a selector has no parameters"},
       {{policy, state_dir, log, "--artifact=sha384:" + kSnpHex},
        "artifacts are looked up by sha256"},
       {{policy, state_dir, "--bundle=" + bundle, "--claim=0",

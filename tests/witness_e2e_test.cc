@@ -501,7 +501,7 @@ TEST_F(WitnessE2eTest, ReproducibleClaimIsTrusted) {
   // Offline, from the bundle refsum-submit wrote.
   const RunResult offline =
       Verify({"--bundle=" + bundle_path,
-              absl::StrCat("--value=sha256:", claim.pcr_hex)});
+              absl::StrCat("--value=tpm/pcr/4=sha256:", claim.pcr_hex)});
   EXPECT_TRUE(offline.status.ExitedWith(0)) << offline.status.ToString() << "\n"
                                             << offline.stderr_text;
   EXPECT_THAT(offline.stdout_text, StartsWith("TRUSTED\n"));
@@ -512,7 +512,7 @@ TEST_F(WitnessE2eTest, ReproducibleClaimIsTrusted) {
   // Online.
   const RunResult online =
       Verify({"--log=" + env_->log->grpc_address(),
-              absl::StrCat("--value=sha256:", claim.pcr_hex)});
+              absl::StrCat("--value=tpm/pcr/4=sha256:", claim.pcr_hex)});
   EXPECT_TRUE(online.status.ExitedWith(0)) << online.status.ToString() << "\n"
                                            << online.stderr_text;
   EXPECT_THAT(online.stdout_text, StartsWith("TRUSTED\n"));
@@ -561,7 +561,7 @@ TEST_F(WitnessE2eTest, NonReproducibleClaimIsRejectedNamingRebuilders) {
 
   const RunResult verified =
       Verify({"--log=" + env_->log->grpc_address(),
-              absl::StrCat("--value=sha256:", claim.pcr_hex)});
+              absl::StrCat("--value=tpm/pcr/4=sha256:", claim.pcr_hex)});
   EXPECT_TRUE(verified.status.ExitedWith(1)) << verified.status.ToString();
   EXPECT_THAT(verified.stderr_text, StartsWith("REJECTED: mismatch: "));
   for (const char* name : {"r1", "r2", "r3"}) {
@@ -589,7 +589,7 @@ TEST_F(WitnessE2eTest, BrokenClaimFailsTheRebuildQuorum) {
 
   const RunResult verified =
       Verify({"--log=" + env_->log->grpc_address(),
-              absl::StrCat("--value=sha256:", claim.pcr_hex)});
+              absl::StrCat("--value=tpm/pcr/4=sha256:", claim.pcr_hex)});
   EXPECT_TRUE(verified.status.ExitedWith(1)) << verified.status.ToString();
   EXPECT_THAT(verified.stderr_text, StartsWith("REJECTED: rebuild quorum: "));
   EXPECT_THAT(verified.stderr_text, HasSubstr("no policy rebuilder"));
@@ -619,7 +619,7 @@ TEST_F(WitnessE2eTest, RestartedWitnessKeepsStateAndNeverAttestsTwice) {
   if (HasFatalFailure()) return;
   const RunResult verified =
       Verify({"--bundle=" + bundle_path,
-              absl::StrCat("--value=sha256:", claim.pcr_hex)});
+              absl::StrCat("--value=tpm/pcr/4=sha256:", claim.pcr_hex)});
   EXPECT_TRUE(verified.status.ExitedWith(0))
       << verified.status.ToString() << "\n"
       << verified.stderr_text;

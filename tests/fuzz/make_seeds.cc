@@ -28,6 +28,7 @@
 #include "encoding/base64.h"
 #include "statement/attestation.h"
 #include "statement/claim.h"
+#include "statement/value_spec.h"
 #include "tlog/bundle.h"
 #include "tlog/checkpoint.h"
 #include "tlog/merkle.h"
@@ -207,10 +208,12 @@ absl::Status WriteSeeds(const std::string& root) {
                    log.Entry(attestation_indexes[0], cosigned, rebuilder_der));
   verify_bundle.claims[0].attestations.push_back(match_entry);
   ASSIGN_OR_RETURN(std::string verify_json, tlog::EncodeBundle(verify_bundle));
-  const statement::Digest& value = claim.reference_values[0].digest;
-  RETURN_IF_ERROR(out.Write("verify", "value",
-                            absl::StrCat(value.algorithm, ":", value.hex, "\n",
-                                         verify_policy, "---\n", verify_json)));
+  const statement::ReferenceValue& value = claim.reference_values[0];
+  RETURN_IF_ERROR(out.Write(
+      "verify", "value",
+      absl::StrCat(statement::FormatValueTarget(value), "=",
+                   value.digest.algorithm, ":", value.digest.hex, "\n",
+                   verify_policy, "---\n", verify_json)));
   RETURN_IF_ERROR(out.Write(
       "verify", "artifact_warn",
       absl::StrCat("artifact sha256:", claim.subjects[0].digest.at("sha256"),

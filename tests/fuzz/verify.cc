@@ -24,6 +24,7 @@
 #include "client/state.h"
 #include "client/verify.h"
 #include "statement/claim.h"
+#include "statement/value_spec.h"
 #include "tests/fuzz/check.h"
 #include "tests/fuzz/key_dir.h"
 #include "tlog/bundle.h"
@@ -90,14 +91,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (query->kind == Query::Kind::kArtifact) {
     for (const refsum::statement::Subject& subject : verified->claim.subjects) {
       for (const auto& [algorithm, hex] : subject.digest) {
-        found |= algorithm == query->algorithm && hex == query->hex;
+        found |= algorithm == "sha256" && hex == query->artifact_sha256;
       }
     }
   } else {
+    // The value matched is the one asked for, register and all, and the
+    // claim holds it.
+    FUZZ_CHECK(verified->matched_value.has_value());
+    FUZZ_CHECK(refsum::statement::SelectorMatches(query->value,
+                                                  *verified->matched_value));
     for (const refsum::statement::ReferenceValue& value :
          verified->claim.reference_values) {
-      found |= value.digest.algorithm == query->algorithm &&
-               value.digest.hex == query->hex;
+      found |= value == *verified->matched_value;
     }
   }
   FUZZ_CHECK(found);

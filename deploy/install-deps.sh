@@ -13,6 +13,11 @@ packages=(
   libcpp-httplib-dev
   bubblewrap git ca-certificates openssl curl
   clang libclang-rt-14-dev
+  # Oracles for the measurement calculators' tests (measure/): pesign -h
+  # (Authenticode as EDK2 hashes), systemd's systemd-measure (UKI PCR 11),
+  # Debian's systemd-stub and objcopy to build UKIs, xxd for the tests'
+  # own hex handling.
+  pesign systemd systemd-boot-efi binutils xxd
 )
 
 missing=()

@@ -6,6 +6,9 @@
 //       [--initrd FILE] [--append CMDLINE]] [--guest-features 0xN]
 //       [--snp-ovmf-hash HEX] [--output-format hex|base64] [-v] [--spec]
 //   refsum-measure snp --mode snp:ovmf-hash --ovmf FILE
+//   refsum-measure authenticode [--bank sha256|sha384|sha512] FILE
+//   refsum-measure uki [--bank sha256|sha384] [--sections NAME,...] UKI
+//   refsum-measure extend [--bank sha256|sha384] (HEX | separator)...
 //
 // `snp` takes virtee/sev-snp-measure's flags with the same meanings and
 // prints on stdout what sev-snp-measure prints (the digest in hex or
@@ -14,6 +17,13 @@
 // the parameters the sev-snp calculator takes, goes to stderr as
 // "value: amd-sev-snp/launch-measurement=sha384:...", or alone to stdout
 // with --spec.
+//
+// `authenticode` prints a PE image's Authenticode digest as EDK2 measures
+// it (what `pesign -h` prints). `uki` prints PCR 4 and PCR 11 of booting a
+// Unified Kernel Image, one --value spec per line
+// ("tpm/pcr/11=sha256:..."). `extend` prints a PCR extended from zeros by
+// the digests given, in hex; "separator" stands for the EV_SEPARATOR
+// event's digest.
 //
 // Exit codes: 0 success, 1 an input that cannot be measured (a malformed
 // image, an unreadable file), 2 a usage error.
@@ -35,7 +45,10 @@
 #include "base/status_macros.h"
 #include "encoding/base64.h"
 #include "encoding/hex.h"
+#include "absl/strings/str_split.h"
+#include "measure/pe.h"
 #include "measure/sev_snp.h"
+#include "measure/tpm.h"
 
 namespace refsum::measure {
 namespace {
@@ -47,7 +60,12 @@ constexpr char kUsage[] =
     "FILE] [--append CMDLINE]] [--guest-features 0xN] [--snp-ovmf-hash HEX] "
     "[--output-format hex|base64] [-v] [--spec]\n"
     "       refsum-measure snp --mode snp:ovmf-hash --ovmf FILE "
-    "[--output-format hex|base64] [-v]\n";
+    "[--output-format hex|base64] [-v]\n"
+    "       refsum-measure authenticode [--bank sha256|sha384|sha512] FILE\n"
+    "       refsum-measure uki [--bank sha256|sha384] [--sections NAME,...] "
+    "UKI\n"
+    "       refsum-measure extend [--bank sha256|sha384] (HEX | "
+    "separator)...\n";
 
 // The largest input file read: firmware, kernels and initrds are far
 // smaller.
@@ -63,25 +81,27 @@ absl::Status Usage(absl::string_view message) {
   return absl::InvalidArgumentError(message);
 }
 
-// sev-snp-measure's flags: "--name VALUE" or "--name=VALUE"; -v and
-// --verbose and --spec take no value.
-absl::StatusOr<std::map<std::string, std::string>> ParseFlags(
-    const std::vector<std::string>& args) {
-  static const std::set<std::string> kValued = {
-      "mode",          "vcpus",        "vcpu-type",      "vcpu-sig",
-      "vcpu-family",   "vcpu-model",   "vcpu-stepping",  "vmm-type",
-      "ovmf",          "kernel",       "initrd",         "append",
-      "guest-features", "snp-ovmf-hash", "output-format",
-  };
+// A subcommand's arguments: flags "--name VALUE" or "--name=VALUE" (the
+// names in `valued`), switches (the names in `switches`, e.g. "-v"), and
+// everything else, in order.
+struct Arguments {
   std::map<std::string, std::string> flags;
+  std::vector<std::string> positional;
+};
+
+absl::StatusOr<Arguments> ParseArguments(
+    const std::vector<std::string>& args, const std::set<std::string>& valued,
+    const std::map<std::string, std::string>& switches) {
+  Arguments parsed;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string arg = args[i];
-    if (arg == "-v" || arg == "--verbose" || arg == "--spec") {
-      flags[arg == "--spec" ? "spec" : "verbose"] = "1";
+    if (auto it = switches.find(arg); it != switches.end()) {
+      parsed.flags[it->second] = "1";
       continue;
     }
     if (!absl::StartsWith(arg, "--")) {
-      return Usage(absl::StrCat("unexpected argument \"", arg, "\""));
+      parsed.positional.push_back(arg);
+      continue;
     }
     arg = arg.substr(2);
     std::string value;
@@ -89,20 +109,39 @@ absl::StatusOr<std::map<std::string, std::string>> ParseFlags(
     if (equals != std::string::npos) {
       value = arg.substr(equals + 1);
       arg = arg.substr(0, equals);
-    } else if (kValued.count(arg) != 0) {
+    } else if (valued.count(arg) != 0) {
       if (i + 1 >= args.size()) {
         return Usage(absl::StrCat("--", arg, " needs a value"));
       }
       value = args[++i];
     }
-    if (kValued.count(arg) == 0) {
+    if (valued.count(arg) == 0) {
       return Usage(absl::StrCat("unknown flag --", arg));
     }
-    if (!flags.emplace(arg, value).second) {
+    if (!parsed.flags.emplace(arg, value).second) {
       return Usage(absl::StrCat("--", arg, " is given twice"));
     }
   }
-  return flags;
+  return parsed;
+}
+
+// sev-snp-measure's flags.
+absl::StatusOr<std::map<std::string, std::string>> ParseFlags(
+    const std::vector<std::string>& args) {
+  ASSIGN_OR_RETURN(
+      Arguments parsed,
+      ParseArguments(args,
+                     {"mode", "vcpus", "vcpu-type", "vcpu-sig", "vcpu-family",
+                      "vcpu-model", "vcpu-stepping", "vmm-type", "ovmf",
+                      "kernel", "initrd", "append", "guest-features",
+                      "snp-ovmf-hash", "output-format"},
+                     {{"-v", "verbose"}, {"--verbose", "verbose"},
+                      {"--spec", "spec"}}));
+  if (!parsed.positional.empty()) {
+    return Usage(
+        absl::StrCat("unexpected argument \"", parsed.positional[0], "\""));
+  }
+  return std::move(parsed.flags);
 }
 
 // An integer as sev-snp-measure reads one (Python's int(s, 0)): decimal,
@@ -303,6 +342,99 @@ absl::StatusOr<int> RunSnp(const std::map<std::string, std::string>& flags,
   return 0;
 }
 
+absl::StatusOr<crypto::HashAlgorithm> Bank(const Arguments& args,
+                                           bool allow_sha512) {
+  auto it = args.flags.find("bank");
+  absl::StatusOr<crypto::HashAlgorithm> bank =
+      crypto::ParseHashAlgorithm(it == args.flags.end() ? "sha256" : it->second);
+  if (!bank.ok() ||
+      (!allow_sha512 && *bank == crypto::HashAlgorithm::kSha512)) {
+    return Usage(absl::StrCat("--bank must be sha256 or sha384",
+                              allow_sha512 ? " or sha512" : ""));
+  }
+  return *bank;
+}
+
+// The one file a subcommand measures.
+absl::StatusOr<std::string> OnlyFile(const Arguments& args,
+                                     std::optional<Failure>& failure) {
+  if (args.positional.size() != 1) return Usage("give exactly one FILE");
+  absl::StatusOr<std::string> contents = ReadInput(args.positional[0]);
+  if (!contents.ok()) failure = Failure{1, std::string(contents.status().message())};
+  return contents.ok() ? *contents : std::string();
+}
+
+absl::StatusOr<int> RunAuthenticode(const std::vector<std::string>& argv,
+                                    std::optional<Failure>& failure) {
+  ASSIGN_OR_RETURN(const Arguments args, ParseArguments(argv, {"bank"}, {}));
+  ASSIGN_OR_RETURN(const crypto::HashAlgorithm bank, Bank(args, true));
+  ASSIGN_OR_RETURN(const std::string file, OnlyFile(args, failure));
+  if (failure.has_value()) return 1;
+  absl::StatusOr<PeImage> image = PeImage::Parse(file);
+  if (!image.ok()) {
+    failure = Failure{1, std::string(image.status().message())};
+    return 1;
+  }
+  std::printf("%s\n",
+              encoding::HexEncode(image->AuthenticodeDigest(bank)).c_str());
+  return 0;
+}
+
+absl::StatusOr<int> RunUki(const std::vector<std::string>& argv,
+                           std::optional<Failure>& failure) {
+  ASSIGN_OR_RETURN(const Arguments args,
+                   ParseArguments(argv, {"bank", "sections"}, {}));
+  ASSIGN_OR_RETURN(const crypto::HashAlgorithm bank, Bank(args, false));
+  std::vector<std::string> sections = DefaultUkiSections();
+  if (auto it = args.flags.find("sections"); it != args.flags.end()) {
+    sections = absl::StrSplit(it->second, ',');
+    // A list the calculator refuses is a usage error, before any reading.
+    absl::Status valid = UkiPcr11(bank, "", sections).status();
+    if (absl::StrContains(valid.message(), ".pcrsig") ||
+        absl::StrContains(valid.message(), "twice")) {
+      return Usage(valid.message());
+    }
+  }
+  ASSIGN_OR_RETURN(const std::string uki, OnlyFile(args, failure));
+  if (failure.has_value()) return 1;
+  absl::StatusOr<std::string> pcr4 = UkiPcr4(bank, uki);
+  absl::StatusOr<std::string> pcr11 =
+      pcr4.ok() ? UkiPcr11(bank, uki, sections) : pcr4.status();
+  if (!pcr11.ok()) {
+    failure = Failure{1, std::string(pcr11.status().message())};
+    return 1;
+  }
+  const absl::string_view name = crypto::HashAlgorithmName(bank);
+  std::printf("tpm/pcr/4=%s:%s\n", std::string(name).c_str(),
+              encoding::HexEncode(*pcr4).c_str());
+  std::printf("tpm/pcr/11=%s:%s\n", std::string(name).c_str(),
+              encoding::HexEncode(*pcr11).c_str());
+  return 0;
+}
+
+absl::StatusOr<int> RunExtend(const std::vector<std::string>& argv) {
+  ASSIGN_OR_RETURN(const Arguments args, ParseArguments(argv, {"bank"}, {}));
+  ASSIGN_OR_RETURN(const crypto::HashAlgorithm bank, Bank(args, false));
+  if (args.positional.empty()) return Usage("give at least one digest");
+  std::vector<std::string> digests;
+  for (const std::string& arg : args.positional) {
+    if (arg == "separator") {
+      digests.push_back(SeparatorDigest(bank));
+      continue;
+    }
+    absl::StatusOr<std::string> digest = encoding::HexDecode(arg);
+    if (!digest.ok() || digest->size() != crypto::DigestSize(bank)) {
+      return Usage(absl::StrCat("\"", arg, "\" is not a ",
+                                crypto::HashAlgorithmName(bank),
+                                " digest in hex (or \"separator\")"));
+    }
+    digests.push_back(*std::move(digest));
+  }
+  ASSIGN_OR_RETURN(const std::string pcr, PcrOfDigests(bank, digests));
+  std::printf("%s\n", encoding::HexEncode(pcr).c_str());
+  return 0;
+}
+
 }  // namespace
 }  // namespace refsum::measure
 
@@ -314,25 +446,30 @@ int main(int argc, char** argv) {
     std::fputs(refsum::measure::kUsage, args.empty() ? stderr : stdout);
     return args.empty() ? 2 : 0;
   }
-  if (args[0] != "snp") {
-    std::fprintf(stderr, "refsum-measure: unknown subcommand \"%s\"\n%s",
-                 args[0].c_str(), refsum::measure::kUsage);
-    return 2;
-  }
+  const std::string subcommand = args[0];
   args.erase(args.begin());
   std::optional<Failure> failure;
   absl::StatusOr<int> code = [&]() -> absl::StatusOr<int> {
-    ASSIGN_OR_RETURN(const auto flags, refsum::measure::ParseFlags(args));
-    return refsum::measure::RunSnp(flags, failure);
+    if (subcommand == "snp") {
+      ASSIGN_OR_RETURN(const auto flags, refsum::measure::ParseFlags(args));
+      return refsum::measure::RunSnp(flags, failure);
+    }
+    if (subcommand == "authenticode") {
+      return refsum::measure::RunAuthenticode(args, failure);
+    }
+    if (subcommand == "uki") return refsum::measure::RunUki(args, failure);
+    if (subcommand == "extend") return refsum::measure::RunExtend(args);
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown subcommand \"", subcommand, "\""));
   }();
   if (!code.ok()) {
-    std::fprintf(stderr, "refsum-measure snp: %s\n%s",
+    std::fprintf(stderr, "refsum-measure %s: %s\n%s", subcommand.c_str(),
                  std::string(code.status().message()).c_str(),
                  refsum::measure::kUsage);
     return 2;
   }
   if (failure.has_value()) {
-    std::fprintf(stderr, "refsum-measure snp: %s\n",
+    std::fprintf(stderr, "refsum-measure %s: %s\n", subcommand.c_str(),
                  failure->message.c_str());
     return failure->exit_code;
   }

@@ -11,6 +11,7 @@
 #include "base/status_macros.h"
 #include "crypto/digest.h"
 #include "encoding/hex.h"
+#include "measure/little_endian.h"
 
 namespace refsum::measure {
 namespace {
@@ -62,25 +63,6 @@ std::string GuidBytes(absl::string_view text) {
   std::reverse(bytes.begin() + 4, bytes.begin() + 6);
   std::reverse(bytes.begin() + 6, bytes.begin() + 8);
   return bytes;
-}
-
-uint16_t Le16(absl::string_view bytes, size_t at) {
-  return static_cast<uint16_t>(static_cast<uint8_t>(bytes[at]) |
-                               static_cast<uint8_t>(bytes[at + 1]) << 8);
-}
-
-uint32_t Le32(absl::string_view bytes, size_t at) {
-  uint32_t value = 0;
-  for (int i = 3; i >= 0; --i) {
-    value = value << 8 | static_cast<uint8_t>(bytes[at + i]);
-  }
-  return value;
-}
-
-void PutLe(std::string& out, size_t at, uint64_t value, int bytes) {
-  for (int i = 0; i < bytes; ++i) {
-    out[at + i] = static_cast<char>(value >> (8 * i));
-  }
 }
 
 std::string Le(uint64_t value, int bytes) {

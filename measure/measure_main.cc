@@ -9,6 +9,8 @@
 //   refsum-measure authenticode [--bank sha256|sha384|sha512] FILE
 //   refsum-measure uki [--bank sha256|sha384] [--sections NAME,...] UKI
 //   refsum-measure extend [--bank sha256|sha384] (HEX | separator)...
+//   refsum-measure verity [--hash sha256|sha384|sha512] [--salt HEX|-]
+//       [--data-block-size N] [--hash-block-size N] IMAGE
 //
 // `snp` takes virtee/sev-snp-measure's flags with the same meanings and
 // prints on stdout what sev-snp-measure prints (the digest in hex or
@@ -23,7 +25,10 @@
 // Unified Kernel Image, one --value spec per line
 // ("tpm/pcr/11=sha256:..."). `extend` prints a PCR extended from zeros by
 // the digests given, in hex; "separator" stands for the EV_SEPARATOR
-// event's digest.
+// event's digest. `verity` prints an image's dm-verity root hash as
+// `veritysetup format` computes it with the same options (salt "-" or
+// absent: none), and on stderr the value line
+// "value: generic/dm-verity-root=ALG:HEX,hash=...,salt=...,...".
 //
 // Exit codes: 0 success, 1 an input that cannot be measured (a malformed
 // image, an unreadable file), 2 a usage error.
@@ -49,6 +54,7 @@
 #include "measure/pe.h"
 #include "measure/sev_snp.h"
 #include "measure/tpm.h"
+#include "measure/verity.h"
 
 namespace refsum::measure {
 namespace {
@@ -65,7 +71,9 @@ constexpr char kUsage[] =
     "       refsum-measure uki [--bank sha256|sha384] [--sections NAME,...] "
     "UKI\n"
     "       refsum-measure extend [--bank sha256|sha384] (HEX | "
-    "separator)...\n";
+    "separator)...\n"
+    "       refsum-measure verity [--hash sha256|sha384|sha512] [--salt "
+    "HEX|-] [--data-block-size N] [--hash-block-size N] IMAGE\n";
 
 // The largest input file read: firmware, kernels and initrds are far
 // smaller.
@@ -435,6 +443,56 @@ absl::StatusOr<int> RunExtend(const std::vector<std::string>& argv) {
   return 0;
 }
 
+absl::StatusOr<int> RunVerity(const std::vector<std::string>& argv,
+                              std::optional<Failure>& failure) {
+  ASSIGN_OR_RETURN(
+      const Arguments args,
+      ParseArguments(argv,
+                     {"hash", "salt", "data-block-size", "hash-block-size"},
+                     {}));
+  VerityParameters parameters;
+  const auto flag = [&](const std::string& name, const std::string& fallback) {
+    auto it = args.flags.find(name);
+    return it == args.flags.end() ? fallback : it->second;
+  };
+  absl::StatusOr<crypto::HashAlgorithm> hash =
+      crypto::ParseHashAlgorithm(flag("hash", "sha256"));
+  if (!hash.ok()) return Usage(absl::StrCat("--hash: ", hash.status().message()));
+  parameters.hash = *hash;
+  const std::string salt = flag("salt", "-");
+  if (salt != "-") {
+    absl::StatusOr<std::string> bytes = encoding::HexDecode(salt);
+    if (!bytes.ok()) return Usage("--salt is not lowercase hex (or -)");
+    parameters.salt = *std::move(bytes);
+  }
+  for (const auto& [name, target] :
+       {std::make_pair("data-block-size", &parameters.data_block_size),
+        std::make_pair("hash-block-size", &parameters.hash_block_size)}) {
+    ASSIGN_OR_RETURN(const uint64_t size,
+                     ParseInteger(name, flag(name, "4096")));
+    *target = static_cast<uint32_t>(std::min<uint64_t>(size, 1u << 31));
+  }
+  ASSIGN_OR_RETURN(const std::string image, OnlyFile(args, failure));
+  if (failure.has_value()) return 1;
+  absl::StatusOr<std::string> root = VerityRootHash(image, parameters);
+  if (!root.ok()) {
+    failure = Failure{1, std::string(root.status().message())};
+    return 1;
+  }
+  const std::string algorithm(crypto::HashAlgorithmName(parameters.hash));
+  std::printf("%s\n", encoding::HexEncode(*root).c_str());
+  std::fprintf(stderr,
+               "value: generic/dm-verity-root=%s:%s,hash=%s,salt=%s,"
+               "data-block-size=%u,hash-block-size=%u\n",
+               algorithm.c_str(), encoding::HexEncode(*root).c_str(),
+               algorithm.c_str(),
+               parameters.salt.empty()
+                   ? "-"
+                   : encoding::HexEncode(parameters.salt).c_str(),
+               parameters.data_block_size, parameters.hash_block_size);
+  return 0;
+}
+
 }  // namespace
 }  // namespace refsum::measure
 
@@ -459,6 +517,9 @@ int main(int argc, char** argv) {
     }
     if (subcommand == "uki") return refsum::measure::RunUki(args, failure);
     if (subcommand == "extend") return refsum::measure::RunExtend(args);
+    if (subcommand == "verity") {
+      return refsum::measure::RunVerity(args, failure);
+    }
     return absl::InvalidArgumentError(
         absl::StrCat("unknown subcommand \"", subcommand, "\""));
   }();

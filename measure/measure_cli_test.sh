@@ -4,12 +4,10 @@
 # sev-snp-measure's own flags, and checks its output formats and usage
 # errors.
 set -euo pipefail
-bin="$PWD/measure/refsum-measure"
+test_name=measure_cli_test
 data="$PWD/measure/testdata/sev-snp"
-work="${TEST_TMPDIR:-$(mktemp -d)}/measure"
-mkdir -p "$work"
+source measure/cli_testing.sh
 : > "$work/empty"
-fail() { echo "measure_cli_test: $*" >&2; exit 1; }
 
 rows=0
 # Tabs become '|' first: read collapses runs of a whitespace IFS, and the
@@ -55,14 +53,6 @@ for sig in "--vcpu-sig 0x800f12" "--vcpu-sig 8392466" "--vcpu-family 23 --vcpu-m
 done
 
 # Usage errors exit 2, bad images 1, each naming the problem.
-expect() {
-  local code=$1 message=$2
-  shift 2
-  local status=0
-  "$bin" "$@" > "$work/out" 2> "$work/err" || status=$?
-  [[ $status -eq $code ]] || fail "refsum-measure $* exited $status, want $code: $(cat "$work/err")"
-  grep -qF -- "$message" "$work/err" || fail "refsum-measure $*: no \"$message\" in: $(cat "$work/err")"
-}
 expect 2 "unknown subcommand" tdx
 expect 2 "--ovmf FILE is required" snp --mode snp --vcpus 1 --vcpu-type EPYC
 expect 2 "missing --vcpus" snp --mode snp --vcpu-type EPYC --ovmf "$amd"

@@ -7,12 +7,11 @@
 #   - PCR 4: the boot-option events extended with openssl, over pesign's
 #     digests of the UKI and of its .linux image.
 set -euo pipefail
-bin="$PWD/measure/refsum-measure"
+test_name=uki_oracle_test
+source measure/cli_testing.sh
 stub=/usr/lib/systemd/boot/efi/linuxx64.efi.stub
 measure=/lib/systemd/systemd-measure
-work="${TEST_TMPDIR:-$(mktemp -d)}/uki"
-rm -rf "$work" && mkdir -p "$work" && cd "$work"
-fail() { echo "uki_oracle_test: $*" >&2; exit 1; }
+cd "$work"
 for tool in "$stub" "$measure" /usr/bin/pesign /usr/bin/objcopy; do
   [[ -e "$tool" ]] || fail "$tool is missing: run deploy/install-deps.sh"
 done
@@ -85,14 +84,6 @@ want=$("$measure" calculate --phase= --bank=sha256 --linux=linux.efi | sed -n 's
 "$bin" uki --sections .linux full.efi | grep -qx "tpm/pcr/11=sha256:$want" || fail "--sections .linux"
 
 # Bad input: exit 1 for what cannot be measured, 2 for usage, naming it.
-expect() {
-  local code=$1 message=$2
-  shift 2
-  local status=0
-  "$bin" "$@" > out 2> err || status=$?
-  [[ $status -eq $code ]] || fail "refsum-measure $* exited $status, want $code: $(cat err)"
-  grep -qF -- "$message" err || fail "refsum-measure $*: no \"$message\" in: $(cat err)"
-}
 head -c 300 full.efi > truncated.efi
 expect 1 "malformed" authenticode truncated.efi
 expect 1 "no .linux section" uki "$stub"

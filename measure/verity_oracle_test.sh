@@ -4,10 +4,9 @@
 # levels; 512- to 4096-byte blocks; sha256, sha384 and sha512; no salt, a
 # short and a long salt.
 set -euo pipefail
-bin="$PWD/measure/refsum-measure"
-work="${TEST_TMPDIR:-$(mktemp -d)}/verity"
-rm -rf "$work" && mkdir -p "$work" && cd "$work"
-fail() { echo "verity_oracle_test: $*" >&2; exit 1; }
+test_name=verity_oracle_test
+source measure/cli_testing.sh
+cd "$work"
 veritysetup=/usr/sbin/veritysetup
 [[ -x "$veritysetup" ]] || fail "$veritysetup is missing: run deploy/install-deps.sh"
 
@@ -36,14 +35,6 @@ check 257 1024 4096 sha512 "$salt32"
 check 90 4096 1024 sha384 -
 check 3000 512 4096 sha256 "$salt32$salt32$salt32$salt32"
 
-expect() {
-  local code=$1 message=$2
-  shift 2
-  local status=0
-  "$bin" "$@" > out 2> err || status=$?
-  [[ $status -eq $code ]] || fail "refsum-measure $* exited $status, want $code: $(cat err)"
-  grep -qF -- "$message" err || fail "refsum-measure $*: no \"$message\" in: $(cat err)"
-}
 head -c 1000 /dev/urandom > odd.img
 expect 1 "not a whole number of 4096-byte data blocks" verity odd.img
 expect 1 "not a power of two" verity --data-block-size 1000 data.img

@@ -115,16 +115,20 @@ bool SameSubjects(const std::vector<statement::Subject>& claimed,
       });
 }
 
-// Compares as multisets: the same values, each as often, in any order.
+// Compares as multisets: the same values (statement::SameValue: how each
+// was obtained aside), each as often, in any order.
 bool SameValues(const std::vector<statement::ReferenceValue>& claimed,
                 const std::vector<statement::ReferenceValue>& rebuilt) {
   if (claimed.size() != rebuilt.size()) return false;
   return std::all_of(claimed.begin(), claimed.end(),
                      [&](const statement::ReferenceValue& value) {
-                       return std::count(claimed.begin(), claimed.end(),
-                                         value) ==
-                              std::count(rebuilt.begin(), rebuilt.end(),
-                                         value);
+                       const auto same = [&](const auto& other) {
+                         return statement::SameValue(value, other);
+                       };
+                       return std::count_if(claimed.begin(), claimed.end(),
+                                            same) ==
+                              std::count_if(rebuilt.begin(), rebuilt.end(),
+                                            same);
                      });
 }
 

@@ -440,6 +440,47 @@ TEST_F(AdmissionTest, RejectsClaimFailingValidation) {
   EXPECT_THAT(entry.status().message(), HasSubstr("predicate.source.commit"));
 }
 
+// A claim whose value names an unknown calculator, an unknown role or an
+// input that is not one of its subjects is refused, naming the field
+// (issue 13).
+TEST_F(AdmissionTest, RejectsClaimWithABadCalculator) {
+  std::unique_ptr<Admission> admission = MakeAdmission(/*open=*/false);
+  ASSERT_NE(admission, nullptr);
+  statement::Claim claim = SampleClaim("calculated");
+  const std::string subject = claim.subjects[0].name;
+  const struct {
+    statement::Calculator calculator;
+    std::string field;
+  } cases[] = {
+      {{"pcr-guesser", {{"uki", subject}}},
+       "predicate.referenceValues[1].calculator.name: unknown calculator"},
+      {{"uki-pcr", {{"firmware", subject}}},
+       "predicate.referenceValues[1].calculator.inputs.firmware: unknown role"},
+      {{"uki-pcr", {{"uki", "not-a-subject.efi"}}},
+       "predicate.referenceValues[1].calculator.inputs.uki: names no subject"},
+  };
+  for (const auto& test : cases) {
+    ASSERT_OK_AND_ASSIGN(std::string good,
+                         statement::SerializeClaim(claim));
+    // Serialize refuses the bad claim itself, so the field goes in by hand.
+    ASSERT_OK_AND_ASSIGN(
+        std::string payload,
+        statement::EditJson(
+            good, "predicate.referenceValues.1.calculator",
+            absl::StrCat("{\"name\":\"", test.calculator.name,
+                         "\",\"inputs\":{\"",
+                         test.calculator.inputs.begin()->first, "\":\"",
+                         test.calculator.inputs.begin()->second, "\"}}")));
+    ASSERT_OK_AND_ASSIGN(
+        crypto::DsseEnvelope envelope,
+        SignPayload(statement::kPayloadType, payload, vendor_));
+    absl::StatusOr<PendingEntry> entry = Admit(*admission, envelope);
+    ASSERT_FALSE(entry.ok()) << test.field;
+    EXPECT_EQ(entry.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(entry.status().message(), HasSubstr(test.field));
+  }
+}
+
 // Signs a payload of `payload_size` bytes that is not JSON (only the leaf
 // size matters here) with `signer`.
 absl::StatusOr<crypto::DsseEnvelope> SignFiller(size_t payload_size,

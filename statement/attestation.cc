@@ -15,7 +15,9 @@ namespace {
 
 using encoding::JsonArrayReader;
 using encoding::JsonObjectReader;
+using encoding::JsonPathElement;
 using encoding::JsonPathError;
+using encoding::JsonPathMember;
 using encoding::JsonValue;
 
 constexpr size_t kLeafHashBytes = 32;
@@ -94,7 +96,7 @@ absl::StatusOr<RebuiltOutput> ReadRebuilt(const JsonObjectReader& object) {
   ASSIGN_OR_RETURN(rebuilt.subjects, ReadSubjects(subjects));
   ASSIGN_OR_RETURN(const JsonArrayReader values,
                    object.Required<JsonArrayReader>("referenceValues"));
-  ASSIGN_OR_RETURN(rebuilt.reference_values, ReadReferenceValues(values));
+  ASSIGN_OR_RETURN(rebuilt.reference_values, ReadReferenceValues(values, ValueSource::kRebuilt));
   return rebuilt;
 }
 
@@ -162,8 +164,29 @@ absl::Status ValidateRebuilt(const RebuildAttestation& attestation) {
   if (failed) return JsonPathError(kPath, "not allowed when verdict is FAILED");
   RETURN_IF_ERROR(ValidateSubjects(attestation.rebuilt->subjects,
                                    "predicate.rebuilt.subject"));
-  return ValidateReferenceValues(attestation.rebuilt->reference_values,
-                                 "predicate.rebuilt.referenceValues");
+  constexpr absl::string_view kValues = "predicate.rebuilt.referenceValues";
+  RETURN_IF_ERROR(
+      ValidateReferenceValues(attestation.rebuilt->reference_values, kValues));
+  for (size_t i = 0; i < attestation.rebuilt->reference_values.size(); ++i) {
+    const ReferenceValue& value = attestation.rebuilt->reference_values[i];
+    const std::string path = JsonPathElement(kValues, i);
+    if (value.calculator.has_value()) {
+      return JsonPathError(path, "a rebuilt value names no calculator "
+                                 "(computedBy says how it was computed)");
+    }
+    if (value.computed_by.has_value()) {
+      RETURN_IF_ERROR(CheckNonEmptyString(
+          value.computed_by->calculator,
+          JsonPathMember(JsonPathMember(path, "computedBy"), "calculator")));
+      RETURN_IF_ERROR(CheckNonEmptyString(
+          value.computed_by->tool,
+          JsonPathMember(JsonPathMember(path, "computedBy"), "tool")));
+      if (value.reported_by_recipe) {
+        return JsonPathError(path, "has both computedBy and reportedBy");
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ValidateRebuilder(const Rebuilder& rebuilder) {

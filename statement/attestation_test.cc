@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "statement/test_util.h"
 
@@ -370,6 +371,51 @@ TEST(AttestationTest, AcceptsRealTimestamps) {
     attestation.rebuilt_at = time;
     EXPECT_TRUE(ValidateRebuildAttestation(attestation).ok()) << time;
   }
+}
+
+
+// Each rebuilt value may say how the witness got it (DESIGN.md "Calculated
+// reference values"): computed, with calculator and tool, or reported by
+// the recipe; never both, and never a claim's calculator.
+TEST(AttestationTest, RebuiltValuesSayHowTheyWereObtained) {
+  using ::testing::HasSubstr;
+  const std::string value = "predicate.rebuilt.referenceValues.0";
+  absl::StatusOr<RebuildAttestation> computed = ParseRebuildAttestation(
+      Edited({{value + ".computedBy",
+               R"({"calculator": "sev-snp", "tool": "refsum 0.2.0"})"}}));
+  ASSERT_TRUE(computed.ok()) << computed.status();
+  EXPECT_EQ(computed->rebuilt->reference_values[0].computed_by,
+            (ComputedBy{"sev-snp", "refsum 0.2.0"}));
+  absl::StatusOr<std::string> serialized =
+      SerializeRebuildAttestation(*computed);
+  ASSERT_TRUE(serialized.ok()) << serialized.status();
+  EXPECT_EQ(ParseRebuildAttestation(*serialized)
+                .value()
+                .rebuilt->reference_values,
+            computed->rebuilt->reference_values);
+
+  absl::StatusOr<RebuildAttestation> reported = ParseRebuildAttestation(
+      Edited({{value + ".reportedBy", Quoted("recipe")}}));
+  ASSERT_TRUE(reported.ok()) << reported.status();
+  EXPECT_TRUE(reported->rebuilt->reference_values[0].reported_by_recipe);
+
+  const auto error = [&](std::initializer_list<std::pair<
+                             absl::string_view, std::optional<absl::string_view>>>
+                             edits) {
+    return std::string(
+        ParseRebuildAttestation(Edited(edits)).status().message());
+  };
+  EXPECT_THAT(error({{value + ".reportedBy", Quoted("vendor")}}),
+              HasSubstr("reportedBy: must be \"recipe\""));
+  EXPECT_THAT(
+      error({{value + ".computedBy",
+              R"({"calculator": "sev-snp", "tool": "refsum 0.2.0"})"},
+             {value + ".reportedBy", Quoted("recipe")}}),
+      HasSubstr("has both computedBy and reportedBy"));
+  EXPECT_THAT(error({{value + ".computedBy", R"({"calculator": "sev-snp"})"}}),
+              HasSubstr("tool"));
+  EXPECT_THAT(error({{value + ".calculator", R"({"name": "sev-snp"})"}}),
+              HasSubstr("calculator"));
 }
 
 }  // namespace

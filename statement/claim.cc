@@ -5,6 +5,7 @@
 
 #include "base/status_macros.h"
 #include "encoding/json.h"
+#include "statement/calculators.h"
 #include "statement/fields.h"
 
 namespace refsum::statement {
@@ -56,7 +57,8 @@ absl::Status ReadPredicate(const JsonObjectReader& predicate, Claim* claim) {
   ASSIGN_OR_RETURN(claim->build, ReadBuild(build));
   ASSIGN_OR_RETURN(const JsonArrayReader values,
                    predicate.Required<JsonArrayReader>("referenceValues"));
-  ASSIGN_OR_RETURN(claim->reference_values, ReadReferenceValues(values));
+  ASSIGN_OR_RETURN(claim->reference_values,
+                   ReadReferenceValues(values, ValueSource::kClaim));
   ASSIGN_OR_RETURN(const std::optional<JsonObjectReader> tool,
                    predicate.Optional<JsonObjectReader>("measurementTool"));
   if (tool.has_value()) {
@@ -145,6 +147,16 @@ absl::Status ValidateClaim(const Claim& claim) {
   RETURN_IF_ERROR(ValidateBuild(claim.build));
   RETURN_IF_ERROR(ValidateReferenceValues(claim.reference_values,
                                           "predicate.referenceValues"));
+  for (size_t i = 0; i < claim.reference_values.size(); ++i) {
+    const ReferenceValue& value = claim.reference_values[i];
+    if (value.computed_by.has_value() || value.reported_by_recipe) {
+      return encoding::JsonPathError(
+          encoding::JsonPathElement("predicate.referenceValues", i),
+          "a claimed value has no computedBy or reportedBy");
+    }
+  }
+  RETURN_IF_ERROR(ValidateCalculators(claim.reference_values, claim.subjects,
+                                      "predicate.referenceValues"));
   return ValidateMeasurementTool(claim.measurement_tool);
 }
 

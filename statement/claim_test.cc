@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "statement/fields.h"
 #include "statement/test_util.h"
@@ -543,6 +544,68 @@ TEST(ClaimTest, ErrorMessagesExplainTheRule) {
             "characters");
   EXPECT_EQ(error("subject.0.digest.sha256", Quoted("abc")),
             "subject[0].digest.sha256: must be 64 lowercase hex characters");
+}
+
+
+// A claim whose PCR 4 value names the uki-pcr calculator, reading the
+// claim's own subject.
+std::string CalculatedClaim() {
+  return EditJson(DesignClaim(), "predicate.referenceValues.2.calculator",
+                  R"({"name": "uki-pcr", "inputs": {"uki": "os-image-v1.2.0.raw"}})")
+      .value();
+}
+
+TEST(ClaimTest, RoundTripsACalculator) {
+  absl::StatusOr<Claim> claim = ParseClaim(CalculatedClaim());
+  ASSERT_TRUE(claim.ok()) << claim.status();
+  ASSERT_TRUE(claim->reference_values[2].calculator.has_value());
+  EXPECT_EQ(*claim->reference_values[2].calculator,
+            (Calculator{"uki-pcr", {{"uki", "os-image-v1.2.0.raw"}}}));
+  absl::StatusOr<std::string> serialized = SerializeClaim(*claim);
+  ASSERT_TRUE(serialized.ok()) << serialized.status();
+  EXPECT_EQ(ParseClaim(*serialized).value().reference_values,
+            claim->reference_values);
+}
+
+// Unknown calculators, roles and inputs that are not subjects are refused,
+// naming the field (issue 13; DESIGN.md "Calculated reference values").
+TEST(ClaimTest, RefusesCalculatorsThatBreakTheirRules) {
+  const auto error = [](absl::string_view path,
+                        std::optional<absl::string_view> replacement) {
+    return std::string(
+        ParseClaim(EditJson(CalculatedClaim(), path, replacement).value())
+            .status()
+            .message());
+  };
+  const std::string calc = "predicate.referenceValues.2.calculator";
+  EXPECT_EQ(error(calc + ".name", Quoted("tpm-magic")),
+            "predicate.referenceValues[2].calculator.name: unknown calculator "
+            "\"tpm-magic\" (expected one of sev-snp, tdx-mrtd, uki-pcr, "
+            "tpm-separator, dm-verity)");
+  EXPECT_EQ(error(calc + ".inputs.kernel", Quoted("os-image-v1.2.0.raw")),
+            "predicate.referenceValues[2].calculator.inputs.kernel: unknown "
+            "role for uki-pcr (expected uki)");
+  EXPECT_EQ(error(calc + ".inputs.uki", Quoted("other.raw")),
+            "predicate.referenceValues[2].calculator.inputs.uki: names no "
+            "subject of the claim");
+  EXPECT_EQ(error(calc + ".inputs", std::nullopt),
+            "predicate.referenceValues[2].calculator.inputs: uki-pcr needs "
+            "the input uki");
+  EXPECT_EQ(error("predicate.referenceValues.2.index", "7"),
+            "predicate.referenceValues[2].index: uki-pcr computes PCR 4, 9, "
+            "11");
+  EXPECT_EQ(error(calc + ".name", Quoted("sev-snp")),
+            "predicate.referenceValues[2].calculator.name: sev-snp computes "
+            "amd-sev-snp/launch-measurement values, not tpm/pcr");
+  EXPECT_EQ(error("predicate.referenceValues.2.parameters",
+                  R"({"vcpus": "4"})"),
+            "predicate.referenceValues[2].parameters.vcpus: not a parameter "
+            "of uki-pcr (expected sections)");
+  EXPECT_THAT(error(calc + ".colour", Quoted("red")),
+              ::testing::HasSubstr("colour"));
+  // A claim never says how a witness got its values.
+  EXPECT_THAT(error("predicate.referenceValues.2.reportedBy", Quoted("recipe")),
+              ::testing::HasSubstr("reportedBy"));
 }
 
 }  // namespace

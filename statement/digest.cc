@@ -234,10 +234,49 @@ absl::StatusOr<Parameters> ReadParameters(const JsonObjectReader& object) {
   return parameters;
 }
 
+absl::StatusOr<Calculator> ReadCalculator(const JsonObjectReader& object) {
+  RETURN_IF_ERROR(object.RejectUnknownFields({"name", "inputs"}));
+  Calculator calculator;
+  ASSIGN_OR_RETURN(calculator.name, object.Required<std::string>("name"));
+  ASSIGN_OR_RETURN(const std::optional<JsonObjectReader> inputs,
+                   object.Optional<JsonObjectReader>("inputs"));
+  if (inputs.has_value()) {
+    ASSIGN_OR_RETURN(calculator.inputs, ReadStringMap(*inputs));
+    if (calculator.inputs.empty()) {
+      return JsonPathError(inputs->path(),
+                           "must not be empty (omit it instead)");
+    }
+  }
+  return calculator;
+}
+
+absl::StatusOr<ComputedBy> ReadComputedBy(const JsonObjectReader& object) {
+  RETURN_IF_ERROR(object.RejectUnknownFields({"calculator", "tool"}));
+  ComputedBy computed_by;
+  ASSIGN_OR_RETURN(computed_by.calculator,
+                   object.Required<std::string>("calculator"));
+  ASSIGN_OR_RETURN(computed_by.tool, object.Required<std::string>("tool"));
+  return computed_by;
+}
+
 absl::StatusOr<ReferenceValue> ReadReferenceValue(
-    const JsonObjectReader& object) {
-  RETURN_IF_ERROR(object.RejectUnknownFields(
-      {"platform", "kind", "index", "digest", "parameters"}));
+    const JsonObjectReader& object, ValueSource source) {
+  switch (source) {
+    case ValueSource::kClaim:
+      RETURN_IF_ERROR(object.RejectUnknownFields(
+          {"platform", "kind", "index", "digest", "parameters",
+           "calculator"}));
+      break;
+    case ValueSource::kRebuilt:
+      RETURN_IF_ERROR(object.RejectUnknownFields(
+          {"platform", "kind", "index", "digest", "parameters", "computedBy",
+           "reportedBy"}));
+      break;
+    case ValueSource::kPlain:
+      RETURN_IF_ERROR(object.RejectUnknownFields(
+          {"platform", "kind", "index", "digest", "parameters"}));
+      break;
+  }
   ReferenceValue value;
   ASSIGN_OR_RETURN(value.platform, object.Required<std::string>("platform"));
   ASSIGN_OR_RETURN(value.kind, object.Required<std::string>("kind"));
@@ -249,6 +288,33 @@ absl::StatusOr<ReferenceValue> ReadReferenceValue(
                    object.Optional<JsonObjectReader>("parameters"));
   if (parameters.has_value()) {
     ASSIGN_OR_RETURN(value.parameters, ReadParameters(*parameters));
+  }
+  if (source == ValueSource::kClaim) {
+    ASSIGN_OR_RETURN(const std::optional<JsonObjectReader> calculator,
+                     object.Optional<JsonObjectReader>("calculator"));
+    if (calculator.has_value()) {
+      ASSIGN_OR_RETURN(value.calculator, ReadCalculator(*calculator));
+    }
+  }
+  if (source == ValueSource::kRebuilt) {
+    ASSIGN_OR_RETURN(const std::optional<JsonObjectReader> computed_by,
+                     object.Optional<JsonObjectReader>("computedBy"));
+    if (computed_by.has_value()) {
+      ASSIGN_OR_RETURN(value.computed_by, ReadComputedBy(*computed_by));
+    }
+    ASSIGN_OR_RETURN(const std::optional<std::string> reported_by,
+                     object.Optional<std::string>("reportedBy"));
+    if (reported_by.has_value()) {
+      if (*reported_by != "recipe") {
+        return JsonPathError(JsonPathMember(object.path(), "reportedBy"),
+                             "must be \"recipe\"");
+      }
+      if (value.computed_by.has_value()) {
+        return JsonPathError(object.path(),
+                             "has both computedBy and reportedBy");
+      }
+      value.reported_by_recipe = true;
+    }
   }
   return value;
 }
@@ -265,6 +331,26 @@ JsonValue ReferenceValueToJson(const ReferenceValue& value) {
       "digest", StringMapToJson({{value.digest.algorithm, value.digest.hex}}));
   if (!value.parameters.empty()) {
     members.emplace_back("parameters", StringMapToJson(value.parameters));
+  }
+  if (value.calculator.has_value()) {
+    JsonValue::Object calculator = {
+        {"name", JsonValue::String(value.calculator->name)}};
+    if (!value.calculator->inputs.empty()) {
+      calculator.emplace_back("inputs",
+                              StringMapToJson(value.calculator->inputs));
+    }
+    members.emplace_back("calculator",
+                         JsonValue::MakeObject(std::move(calculator)));
+  }
+  if (value.computed_by.has_value()) {
+    members.emplace_back(
+        "computedBy",
+        JsonValue::MakeObject(
+            {{"calculator", JsonValue::String(value.computed_by->calculator)},
+             {"tool", JsonValue::String(value.computed_by->tool)}}));
+  }
+  if (value.reported_by_recipe) {
+    members.emplace_back("reportedBy", JsonValue::String("recipe"));
   }
   return JsonValue::MakeObject(std::move(members));
 }
@@ -318,13 +404,22 @@ absl::Status ValidateReferenceValues(const std::vector<ReferenceValue>& values,
   return absl::OkStatus();
 }
 
+bool SameMeasurement(const ReferenceValue& a, const ReferenceValue& b) {
+  return a.platform == b.platform && a.kind == b.kind && a.index == b.index &&
+         a.parameters == b.parameters;
+}
+
+bool SameValue(const ReferenceValue& a, const ReferenceValue& b) {
+  return SameMeasurement(a, b) && a.digest == b.digest;
+}
+
 absl::StatusOr<std::vector<ReferenceValue>> ReadReferenceValues(
-    const JsonArrayReader& array) {
+    const JsonArrayReader& array, ValueSource source) {
   std::vector<ReferenceValue> values;
   for (size_t i = 0; i < array.size(); ++i) {
     ASSIGN_OR_RETURN(const JsonObjectReader object,
                      array.At<JsonObjectReader>(i));
-    ASSIGN_OR_RETURN(ReferenceValue value, ReadReferenceValue(object));
+    ASSIGN_OR_RETURN(ReferenceValue value, ReadReferenceValue(object, source));
     values.push_back(std::move(value));
   }
   return values;

@@ -77,6 +77,45 @@ inline constexpr int64_t kMaxGenericIndex = 0xffffffff;
 // Ordered, so that its JSON form is canonical.
 using Parameters = std::map<std::string, std::string>;
 
+// The calculator a claimed value names (DESIGN.md "Calculated reference
+// values", contract): refsum computes the value from the claim's own
+// subjects with it. `inputs` maps each role (e.g. "ovmf", "uki") to the
+// name of a subject of the same claim; the calculator's parameters are the
+// value's `parameters`. statement/calculators.h holds the names, roles and
+// rules.
+struct Calculator {
+  std::string name;
+  std::map<std::string, std::string> inputs;
+
+  friend bool operator==(const Calculator& a, const Calculator& b) {
+    return a.name == b.name && a.inputs == b.inputs;
+  }
+};
+
+// How a witness obtained a rebuilt value (rebuild attestations only): it
+// computed it from the rebuilt artifact with `calculator` of `tool`
+// ("refsum 0.2.0"), or read what the recipe reported.
+struct ComputedBy {
+  std::string calculator;
+  std::string tool;
+
+  friend bool operator==(const ComputedBy& a, const ComputedBy& b) {
+    return a.calculator == b.calculator && a.tool == b.tool;
+  }
+};
+
+// Where a list of values comes from, which decides the members they may
+// have besides platform, kind, index, digest and parameters.
+enum class ValueSource {
+  // A claim's values: `calculator` allowed.
+  kClaim,
+  // A rebuild attestation's rebuilt values: `computedBy` or `reportedBy`
+  // ("recipe") allowed, not both.
+  kRebuilt,
+  // A recipe's /out/reference-values.json: nothing more.
+  kPlain,
+};
+
 // One reference value: what a verifier compares a measurement against.
 //
 // Platforms and kinds (DESIGN.md), with their `index` and digest rules:
@@ -98,11 +137,18 @@ struct ReferenceValue {
   // kMaxParameterNameBytes characters of [A-Za-z0-9._-]; values may be empty
   // (an empty kernel command line is not the same as none).
   Parameters parameters;
+  // ValueSource::kClaim only.
+  std::optional<Calculator> calculator;
+  // ValueSource::kRebuilt only; at most one of them.
+  std::optional<ComputedBy> computed_by;
+  bool reported_by_recipe = false;
 
   friend bool operator==(const ReferenceValue& a, const ReferenceValue& b) {
     return a.platform == b.platform && a.kind == b.kind &&
            a.index == b.index && a.digest == b.digest &&
-           a.parameters == b.parameters;
+           a.parameters == b.parameters && a.calculator == b.calculator &&
+           a.computed_by == b.computed_by &&
+           a.reported_by_recipe == b.reported_by_recipe;
   }
   friend bool operator!=(const ReferenceValue& a, const ReferenceValue& b) {
     return !(a == b);
@@ -113,13 +159,22 @@ struct ReferenceValue {
 absl::Status ValidateReferenceValues(const std::vector<ReferenceValue>& values,
                                      absl::string_view path);
 
-// Reads an array of reference values. A `digest` object must hold exactly one
-// digest, and a `parameters` object that is present must not be empty.
+// The same measurement: platform, kind, index and parameters equal (the
+// digest, calculator and provenance aside).
+bool SameMeasurement(const ReferenceValue& a, const ReferenceValue& b);
+
+// The same value as a verifier or witness compares them: SameMeasurement
+// and the same digest.
+bool SameValue(const ReferenceValue& a, const ReferenceValue& b);
+
+// Reads an array of reference values from `source`. A `digest` object must
+// hold exactly one digest, a `parameters` object that is present must not be
+// empty, and members `source` does not allow are unknown fields.
 absl::StatusOr<std::vector<ReferenceValue>> ReadReferenceValues(
-    const encoding::JsonArrayReader& array);
+    const encoding::JsonArrayReader& array, ValueSource source);
 
 // Returns the JSON array, members in the order platform, kind, index, digest,
-// parameters.
+// parameters, calculator, computedBy, reportedBy.
 encoding::JsonValue ReferenceValuesToJson(
     const std::vector<ReferenceValue>& values);
 

@@ -148,7 +148,7 @@ absl::StatusOr<std::vector<ReferenceValue>> Read(absl::string_view json) {
   absl::StatusOr<encoding::JsonArrayReader> array =
       encoding::ReadJsonAs<encoding::JsonArrayReader>(*value, "values");
   if (!array.ok()) return array.status();
-  return ReadReferenceValues(*array);
+  return ReadReferenceValues(*array, ValueSource::kClaim);
 }
 
 TEST(ReferenceValueTest, ReadsAndWritesJson) {

@@ -19,8 +19,10 @@
 #include "crypto/sha256.h"
 #include "encoding/hex.h"
 #include "encoding/json.h"
+#include "measure/calculator.h"
 #include "statement/digest.h"
 #include "statement/in_toto.h"
+#include "statement/value_spec.h"
 #include "witness/files.h"
 #include "witness/subprocess.h"
 #include "witness/unique_fd.h"
@@ -98,13 +100,6 @@ std::vector<std::string> Algorithms(const statement::Subject& subject) {
   return algorithms;
 }
 
-// Everything of a value but its digest: what identifies the measurement.
-bool SameMeasurement(const statement::ReferenceValue& a,
-                     const statement::ReferenceValue& b) {
-  return a.platform == b.platform && a.kind == b.kind && a.index == b.index &&
-         a.parameters == b.parameters;
-}
-
 std::string FormatDigest(const statement::Digest& digest) {
   return absl::StrCat(digest.algorithm, ":", digest.hex);
 }
@@ -176,6 +171,9 @@ struct Rebuilder::Comparison {
     std::optional<statement::Digest> rebuilt;
     // "match", "differs" or "missing".
     std::string status;
+    // How the witness got the rebuilt value: "computed by CALCULATOR
+    // (TOOL)" or "reported by the recipe".
+    std::string obtained;
   };
 
   std::vector<SubjectRow> subjects;
@@ -187,6 +185,9 @@ struct Rebuilder::Comparison {
   std::vector<statement::Subject> rebuilt_subjects;
   std::optional<std::vector<statement::ReferenceValue>> rebuilt_values;
   std::string values_problem;
+  // Why a value that names a calculator could not be computed, if one
+  // could not.
+  std::string calculation_problem;
 
   bool Match() const {
     if (!rebuilt_values.has_value() || !unclaimed.empty()) return false;
@@ -272,6 +273,36 @@ Rebuilder::Comparison Rebuilder::Compare(const statement::Claim& claim,
     comparison.subjects.push_back(std::move(row));
   }
 
+  // Values that name a calculator: computed here, from the rebuilt
+  // artifacts, never taken from the recipe.
+  std::vector<statement::ReferenceValue> rebuilt_values;
+  bool needs_recipe_values = false;
+  for (const statement::ReferenceValue& value : claim.reference_values) {
+    if (!value.calculator.has_value()) {
+      needs_recipe_values = true;
+      continue;
+    }
+    absl::StatusOr<statement::ReferenceValue> computed =
+        ComputeValue(value, out_dir);
+    if (!computed.ok()) {
+      comparison.calculation_problem =
+          absl::StrCat("computing ", statement::FormatValueTarget(value), ": ",
+                       computed.status().message());
+      comparison.values.push_back({&value, std::nullopt, "missing", ""});
+      continue;
+    }
+    comparison.values.push_back(
+        {&value, computed->digest,
+         computed->digest == value.digest ? "match" : "differs",
+         absl::StrCat("computed by ", computed->computed_by->calculator, " (",
+                      computed->computed_by->tool, ")")});
+    rebuilt_values.push_back(*std::move(computed));
+  }
+  if (!needs_recipe_values) {
+    comparison.rebuilt_values = std::move(rebuilt_values);
+    return comparison;
+  }
+
   absl::StatusOr<std::vector<statement::ReferenceValue>> values =
       [&]() -> absl::StatusOr<std::vector<statement::ReferenceValue>> {
     ASSIGN_OR_RETURN(const std::string text,
@@ -283,7 +314,8 @@ Rebuilder::Comparison Rebuilder::Compare(const statement::Claim& claim,
     ASSIGN_OR_RETURN(const encoding::JsonArrayReader array,
                      encoding::ReadJsonAs<encoding::JsonArrayReader>(json, ""));
     ASSIGN_OR_RETURN(std::vector<statement::ReferenceValue> read,
-                     statement::ReadReferenceValues(array));
+                     statement::ReadReferenceValues(
+                         array, statement::ValueSource::kPlain));
     RETURN_IF_ERROR(statement::ValidateReferenceValues(read, ""));
     return read;
   }();
@@ -291,40 +323,84 @@ Rebuilder::Comparison Rebuilder::Compare(const statement::Claim& claim,
     comparison.values_problem = absl::StrCat("/out/", kReferenceValuesFile,
                                              ": ", values.status().message());
     for (const statement::ReferenceValue& value : claim.reference_values) {
-      comparison.values.push_back({&value, std::nullopt, "missing"});
+      if (!value.calculator.has_value()) {
+        comparison.values.push_back({&value, std::nullopt, "missing", ""});
+      }
     }
     return comparison;
   }
-  comparison.rebuilt_values = *values;
+  // What the recipe says about a value the witness computed counts for
+  // nothing, whatever it says.
+  std::vector<statement::ReferenceValue> reported;
+  for (statement::ReferenceValue& value : *values) {
+    const bool computed = std::any_of(
+        claim.reference_values.begin(), claim.reference_values.end(),
+        [&](const statement::ReferenceValue& claimed) {
+          return claimed.calculator.has_value() &&
+                 statement::SameMeasurement(claimed, value);
+        });
+    if (computed) continue;
+    value.reported_by_recipe = true;
+    reported.push_back(std::move(value));
+  }
   // Exact matches first, so that a differing value is paired only with a
   // rebuilt value that no claimed value reproduces.
-  std::vector<bool> used(values->size(), false);
+  std::vector<bool> used(reported.size(), false);
+  std::vector<Comparison::ValueRow> rows;
   for (const statement::ReferenceValue& value : claim.reference_values) {
-    Comparison::ValueRow row{&value, std::nullopt, "missing"};
-    for (size_t i = 0; i < values->size(); ++i) {
-      if (!used[i] && (*values)[i] == value) {
+    if (value.calculator.has_value()) continue;
+    Comparison::ValueRow row{&value, std::nullopt, "missing", ""};
+    for (size_t i = 0; i < reported.size(); ++i) {
+      if (!used[i] && statement::SameValue(reported[i], value)) {
         used[i] = true;
-        row = {&value, (*values)[i].digest, "match"};
+        row = {&value, reported[i].digest, "match", "reported by the recipe"};
         break;
       }
     }
-    comparison.values.push_back(row);
+    rows.push_back(row);
   }
-  for (Comparison::ValueRow& row : comparison.values) {
+  for (Comparison::ValueRow& row : rows) {
     if (row.status == "match") continue;
-    for (size_t i = 0; i < values->size(); ++i) {
-      if (!used[i] && SameMeasurement((*values)[i], *row.claimed)) {
+    for (size_t i = 0; i < reported.size(); ++i) {
+      if (!used[i] && statement::SameMeasurement(reported[i], *row.claimed)) {
         used[i] = true;
-        row.rebuilt = (*values)[i].digest;
+        row.rebuilt = reported[i].digest;
         row.status = "differs";
+        row.obtained = "reported by the recipe";
         break;
       }
     }
   }
-  for (size_t i = 0; i < values->size(); ++i) {
-    if (!used[i]) comparison.unclaimed.push_back((*values)[i]);
+  comparison.values.insert(comparison.values.end(), rows.begin(), rows.end());
+  for (size_t i = 0; i < reported.size(); ++i) {
+    if (!used[i]) comparison.unclaimed.push_back(reported[i]);
   }
+  rebuilt_values.insert(rebuilt_values.end(), reported.begin(),
+                        reported.end());
+  comparison.rebuilt_values = std::move(rebuilt_values);
   return comparison;
+}
+
+absl::StatusOr<statement::ReferenceValue> Rebuilder::ComputeValue(
+    const statement::ReferenceValue& value, const std::string& out_dir) const {
+  measure::Calculation calculation;
+  calculation.calculator = value.calculator->name;
+  calculation.index = value.index;
+  calculation.algorithm = value.digest.algorithm;
+  calculation.parameters = value.parameters;
+  for (const auto& [role, subject] : value.calculator->inputs) {
+    // The rebuilt artifact, as big as /out may hold.
+    ASSIGN_OR_RETURN(calculation.inputs[role],
+                     ReadFileBeneath(out_dir, subject,
+                                     options_.limits.output_bytes));
+  }
+  ASSIGN_OR_RETURN(const std::string digest, measure::Calculate(calculation));
+  statement::ReferenceValue computed = value;
+  computed.digest.hex = encoding::HexEncode(digest);
+  computed.calculator.reset();
+  computed.computed_by = statement::ComputedBy{
+      value.calculator->name, std::string(measure::kCalculatorTool)};
+  return computed;
 }
 
 std::vector<std::pair<std::string, std::string>> Rebuilder::Diffoscope(
@@ -483,6 +559,9 @@ absl::StatusOr<statement::Report> Rebuilder::WriteReport(
                           ? JsonValue::String(FormatDigest(*row.rebuilt))
                           : JsonValue()},
       };
+      if (!row.obtained.empty()) {
+        value.emplace_back("obtained", JsonValue::String(row.obtained));
+      }
       values.push_back(JsonValue::MakeObject(std::move(value)));
     }
     report.emplace_back("referenceValues",
@@ -627,6 +706,10 @@ absl::StatusOr<RebuildOutcome> Rebuilder::Rebuild(
     return finish(statement::Verdict::kFailed, &comparison,
                   "the recipe left none of the claimed artifacts in /out",
                   log_tail, {});
+  }
+  if (!comparison.calculation_problem.empty()) {
+    return finish(statement::Verdict::kFailed, &comparison,
+                  comparison.calculation_problem, log_tail, {});
   }
   if (!comparison.rebuilt_values.has_value()) {
     return finish(statement::Verdict::kFailed, &comparison,

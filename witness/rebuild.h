@@ -151,6 +151,11 @@ class Rebuilder {
   struct Comparison;
 
   // Compares what the build left in `out_dir` with the claim.
+  // The claimed `value`, which names a calculator, computed from the
+  // rebuilt artifacts in `out_dir`: its digest, no calculator, and
+  // computedBy.
+  absl::StatusOr<statement::ReferenceValue> ComputeValue(
+      const statement::ReferenceValue& value, const std::string& out_dir) const;
   Comparison Compare(const statement::Claim& claim,
                      const std::string& out_dir) const;
 

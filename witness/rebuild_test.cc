@@ -17,6 +17,7 @@
 #include "encoding/json.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "measure/calculator.h"
 #include "statement/attestation.h"
 #include "statement/in_toto.h"
 #include "witness/files.h"
@@ -161,8 +162,14 @@ TEST_F(RebuildTest, ReproducibleBuildMatches) {
   EXPECT_EQ(attestation.claim.leaf_hash, claim.ref.leaf_hash);
   ASSERT_TRUE(attestation.rebuilt.has_value());
   EXPECT_EQ(attestation.rebuilt->subjects, claim.claim.subjects);
-  EXPECT_EQ(attestation.rebuilt->reference_values,
-            claim.claim.reference_values);
+  // The claim names no calculator: the values are the recipe's, and the
+  // attestation says so.
+  std::vector<statement::ReferenceValue> reported =
+      claim.claim.reference_values;
+  for (statement::ReferenceValue& value : reported) {
+    value.reported_by_recipe = true;
+  }
+  EXPECT_EQ(attestation.rebuilt->reference_values, reported);
   EXPECT_EQ(attestation.rebuilder.id, "witness.example/one");
   EXPECT_EQ(attestation.rebuilder.recipe, kProjectRecipe);
   EXPECT_FALSE(attestation.report.has_value());
@@ -387,6 +394,104 @@ TEST_F(RebuildTest, DiffoscopeComparesWithTheVendorsArtifact) {
   ASSERT_TRUE(outcome.ok()) << outcome.status();
   EXPECT_THAT(Report(outcome->attestation),
               HasSubstr("not run: the downloadLocation's scheme"));
+}
+
+// The false-value attack (issue 13): the artifact rebuilds bit for bit, but
+// the vendor's recipe prints the SEV-SNP value of some other firmware. A
+// value that names its calculator is computed by the witness from the
+// rebuilt firmware, so the recipe's word counts for nothing: a claim of
+// the true value matches whatever the recipe prints, and a claim of the
+// printed value is a MISMATCH naming the value, the claimed and the
+// computed hex. The firmware is sev-snp-measure's published OVMF fixture,
+// and the true value its published vector (EPYC-v4, 1 vCPU, guest features
+// 0x1; measure/testdata/sev-snp/vectors.tsv).
+TEST_F(RebuildTest, ValuesWithACalculatorAreComputedNotTakenFromTheRecipe) {
+  const char* srcdir = getenv("TEST_SRCDIR");
+  absl::StatusOr<std::string> ovmf =
+      ReadFile(absl::StrCat(srcdir != nullptr ? srcdir : ".",
+                            "/refsum/measure/testdata/sev-snp/"
+                            "ovmf_AmdSev_suffix.bin"));
+  ASSERT_TRUE(ovmf.ok()) << ovmf.status();
+  const std::string true_value =
+      "19358ba9a7615534a9a1e2f0dfc29384dcd4dcb7062ff9c6013b26869a5fc6ecabe033"
+      "c48dd6f6db5d6d76e7c5df632d";
+  const std::string false_value(96, 'f');
+  repositories_.push_back(
+      std::make_unique<TestRepository>(root_ + "/firmware"));
+  TestRepository& repository = *repositories_.back();
+  repository.Write("ovmf.fd", *ovmf);
+  // The recipe copies the firmware and prints a false value for it.
+  repository.Write(
+      "build.sh",
+      absl::StrCat("cp ovmf.fd /out/ovmf.fd\n"
+                   "echo '[{\"platform\":\"amd-sev-snp\",\"kind\":"
+                   "\"launch-measurement\",\"digest\":{\"sha384\":\"",
+                   false_value,
+                   "\"},\"parameters\":{\"vcpu-type\":\"EPYC-v4\","
+                   "\"vcpus\":\"1\"}}]' > /out/reference-values.json\n"));
+  const std::string commit = repository.Commit("firmware");
+
+  const auto claim_of = [&](const std::string& hex) {
+    statement::ReferenceValue value;
+    value.platform = "amd-sev-snp";
+    value.kind = "launch-measurement";
+    value.digest = {"sha384", hex};
+    value.parameters = {{"vcpus", "1"}, {"vcpu-type", "EPYC-v4"}};
+    value.calculator = statement::Calculator{"sev-snp", {{"ovmf", "ovmf.fd"}}};
+    LoggedClaim logged;
+    logged.ref = {"log.example/test", 9, std::string(64, 'c')};
+    logged.claim.subjects = {
+        {"ovmf.fd", {{"sha256", crypto::Sha256Hex(*ovmf)}}, std::nullopt}};
+    logged.claim.source = {repository.url(), commit, std::nullopt};
+    logged.claim.build = {kProjectRecipe, std::nullopt};
+    logged.claim.reference_values = {value};
+    EXPECT_TRUE(statement::ValidateClaim(logged.claim).ok());
+    return logged;
+  };
+
+  absl::StatusOr<RebuildOutcome> honest =
+      MakeRebuilder().Rebuild(claim_of(true_value), scope_, nullptr);
+  ASSERT_TRUE(honest.ok()) << honest.status();
+  EXPECT_EQ(honest->attestation.verdict, Verdict::kMatch) << honest->summary;
+  const statement::RebuildAttestation matched = CheckSigned(*honest);
+  ASSERT_TRUE(matched.rebuilt.has_value());
+  ASSERT_EQ(matched.rebuilt->reference_values.size(), 1u);
+  const statement::ReferenceValue& computed =
+      matched.rebuilt->reference_values[0];
+  EXPECT_EQ(computed.digest.hex, true_value);
+  ASSERT_TRUE(computed.computed_by.has_value());
+  EXPECT_EQ(computed.computed_by->calculator, "sev-snp");
+  EXPECT_EQ(computed.computed_by->tool, measure::kCalculatorTool);
+  EXPECT_FALSE(computed.reported_by_recipe);
+  EXPECT_FALSE(computed.calculator.has_value());
+
+  absl::StatusOr<RebuildOutcome> printed =
+      MakeRebuilder().Rebuild(claim_of(false_value), scope_, nullptr);
+  ASSERT_TRUE(printed.ok()) << printed.status();
+  EXPECT_EQ(printed->attestation.verdict, Verdict::kMismatch);
+  EXPECT_THAT(printed->summary, HasSubstr("1 of 1 reference values differ"));
+  const std::string report = Report(CheckSigned(*printed));
+  EXPECT_THAT(report, HasSubstr(absl::StrCat("\"sha384\": \"", false_value)));
+  EXPECT_THAT(report, HasSubstr(absl::StrCat("\"rebuilt\": \"sha384:",
+                                             true_value, "\"")));
+  EXPECT_THAT(report, HasSubstr("\"obtained\": \"computed by sev-snp (refsum"));
+
+  // A firmware the calculator cannot measure fails the rebuild, naming it.
+  LoggedClaim broken = claim_of(true_value);
+  broken.claim.reference_values[0].calculator->name = "tdx-mrtd";
+  broken.claim.reference_values[0].platform = "intel-tdx";
+  broken.claim.reference_values[0].kind = "mrtd";
+  broken.claim.reference_values[0].parameters.clear();
+  broken.claim.reference_values[0].calculator->inputs = {{"tdvf", "ovmf.fd"}};
+  ASSERT_TRUE(statement::ValidateClaim(broken.claim).ok());
+  absl::StatusOr<RebuildOutcome> failed =
+      MakeRebuilder().Rebuild(broken, scope_, nullptr);
+  ASSERT_TRUE(failed.ok()) << failed.status();
+  EXPECT_EQ(failed->attestation.verdict, Verdict::kFailed);
+  EXPECT_THAT(failed->summary,
+              HasSubstr("computing intel-tdx/mrtd: tdx-mrtd: not implemented "
+                        "yet"));
+  ExpectNoBuildsLeft();
 }
 
 TEST(FindScopeTest, LongestPrefixWins) {

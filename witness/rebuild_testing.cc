@@ -139,7 +139,8 @@ absl::StatusOr<statement::Claim> VendorClaim(const TestRepository& repository,
       encoding::ReadJsonAs<encoding::JsonArrayReader>(values_json, ""));
   statement::Claim claim;
   ASSIGN_OR_RETURN(claim.reference_values,
-                   statement::ReadReferenceValues(values_array));
+                   statement::ReadReferenceValues(
+                       values_array, statement::ValueSource::kPlain));
   claim.subjects = {{kProjectArtifact,
                      {{"sha256", crypto::Sha256Hex(artifact)}},
                      std::nullopt}};

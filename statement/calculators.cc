@@ -92,7 +92,9 @@ absl::Status ValidateCalculator(const ReferenceValue& value,
                      absl::StrJoin(rule->indexes, ", ")));
   }
   const std::string inputs_path = JsonPathMember(path, "inputs");
-  for (const auto& [role, subject] : calculator.inputs) {
+  for (const auto& input : calculator.inputs) {
+    const std::string& role = input.first;
+    const std::string& subject = input.second;
     const std::string role_path = JsonPathMember(inputs_path, role);
     if (!Contains(rule->required_roles, role) &&
         !Contains(rule->optional_roles, role)) {
@@ -133,6 +135,30 @@ absl::Status ValidateCalculator(const ReferenceValue& value,
       return JsonPathError(parameters_path,
                            absl::StrCat(rule->name, " needs ", name));
     }
+  }
+  // Parameters that would be recorded but not used are refused: a claim
+  // must say exactly how its value was computed.
+  const auto has = [&](absl::string_view name) {
+    return value.parameters.count(std::string(name)) != 0;
+  };
+  if (rule->name == "sev-snp") {
+    if (has("vcpu-type") && has("vcpu-sig")) {
+      return JsonPathError(parameters_path,
+                           "give vcpu-type or vcpu-sig, not both");
+    }
+    auto vmm = value.parameters.find("vmm-type");
+    if (vmm != value.parameters.end() && vmm->second != "qemu" &&
+        (has("vcpu-type") || has("vcpu-sig"))) {
+      return JsonPathError(
+          parameters_path,
+          absl::StrCat("vmm-type ", absl::CHexEscape(vmm->second),
+                       " fixes its own vCPU signature: no vcpu-type or "
+                       "vcpu-sig"));
+    }
+  }
+  if (rule->name == "uki-pcr" && has("sections") && value.index != 11) {
+    return JsonPathError(JsonPathMember(parameters_path, "sections"),
+                         "only PCR 11 measures sections");
   }
   if (rule->name == "sev-snp" && calculator.inputs.count("kernel") == 0 &&
       (calculator.inputs.count("initrd") != 0 ||

@@ -601,11 +601,35 @@ TEST(ClaimTest, RefusesCalculatorsThatBreakTheirRules) {
                   R"({"vcpus": "4"})"),
             "predicate.referenceValues[2].parameters.vcpus: not a parameter "
             "of uki-pcr (expected sections)");
+  EXPECT_EQ(error("predicate.referenceValues.2.parameters",
+                  R"({"sections": ".linux"})"),
+            "predicate.referenceValues[2].parameters.sections: only PCR 11 "
+            "measures sections");
   EXPECT_THAT(error(calc + ".colour", Quoted("red")),
               ::testing::HasSubstr("colour"));
   // A claim never says how a witness got its values.
   EXPECT_THAT(error("predicate.referenceValues.2.reportedBy", Quoted("recipe")),
               ::testing::HasSubstr("reportedBy"));
+}
+
+
+TEST(ClaimTest, RefusesSevSnpParametersThatWouldNotBeUsed) {
+  const auto error = [](absl::string_view parameters) {
+    const std::string claim =
+        EditJson(EditJson(DesignClaim(), "predicate.referenceValues.0.calculator",
+                          R"({"name": "sev-snp", "inputs": {"ovmf": "os-image-v1.2.0.raw"}})")
+                     .value(),
+                 "predicate.referenceValues.0.parameters", parameters)
+            .value();
+    return std::string(ParseClaim(claim).status().message());
+  };
+  EXPECT_EQ(error(R"({"vcpus": "4", "vcpu-type": "EPYC-v4"})"), "");
+  EXPECT_THAT(error(R"({"vcpus": "4", "vcpu-type": "EPYC", "vcpu-sig": "0x800f12"})"),
+              ::testing::HasSubstr("give vcpu-type or vcpu-sig, not both"));
+  EXPECT_THAT(error(R"({"vcpus": "4", "vmm-type": "ec2", "vcpu-type": "EPYC"})"),
+              ::testing::HasSubstr("fixes its own vCPU signature"));
+  EXPECT_THAT(error(R"({"vmm-type": "ec2"})"),
+              ::testing::HasSubstr("sev-snp needs vcpus"));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -13,9 +14,12 @@
 #include <algorithm>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "base/file.h"
 #include "base/status_macros.h"
@@ -140,12 +144,19 @@ class BuildInit {
     Open(*report);
   }
 
-  // Waits until the init has ended, at most `timeout`. OK as well when
-  // bubblewrap never reported one (it failed before starting the build) or
-  // it ended before it could be opened.
+  // Kills the init (and with it everything in its namespace) and waits
+  // until it has ended, at most `timeout`. OK as well when bubblewrap never
+  // reported one (it failed before starting the build) or it ended before
+  // it could be opened; an error when the init could not be watched.
   absl::Status Wait(absl::Duration timeout) {
     Poll();
+    RETURN_IF_ERROR(open_status_);
     if (pidfd_.get() < 0) return absl::OkStatus();
+    // bubblewrap's parent-death signal kills the init too, but only once
+    // bubblewrap itself has gone, asynchronously; a killed init takes its
+    // namespace with it. Signalling an init that has already ended is
+    // harmless.
+    syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
     struct pollfd poll_fd = {pidfd_.get(), POLLIN, 0};
     const absl::Time deadline = absl::Now() + timeout;
     while (true) {
@@ -168,29 +179,68 @@ class BuildInit {
     const encoding::JsonValue* ns = report.Find("pid-namespace");
     if (pid == nullptr || ns == nullptr || !pid->AsInteger().has_value() ||
         !ns->AsInteger().has_value() || *pid->AsInteger() <= 0) {
+      open_status_ = absl::InternalError(
+          "bubblewrap's --info-fd report names no child-pid and "
+          "pid-namespace");
       return;
     }
     namespace_ = *ns->AsInteger();
-    UniqueFd pidfd(static_cast<int>(
-        syscall(SYS_pidfd_open, static_cast<pid_t>(*pid->AsInteger()), 0)));
-    // ESRCH: it has ended and been reaped, and its namespace with it.
-    if (pidfd.get() < 0) return;
-    // The pid may have been reused after the init was reaped: it is the
-    // init only if it is still in the namespace bubblewrap named.
-    char link[64];
-    const std::string path =
-        absl::StrCat("/proc/", *pid->AsInteger(), "/ns/pid");
-    const ssize_t length = readlink(path.c_str(), link, sizeof(link) - 1);
-    if (length <= 0 ||
-        absl::string_view(link, static_cast<size_t>(length)) !=
-            absl::StrCat("pid:[", namespace_, "]")) {
+    const pid_t init = static_cast<pid_t>(*pid->AsInteger());
+    UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, init, 0)));
+    if (pidfd.get() < 0) {
+      // ESRCH: it has ended and been reaped, and its namespace with it.
+      // Anything else means the build cannot be watched.
+      if (errno != ESRCH) {
+        open_status_ = ErrnoStatus(errno, "opening a pidfd for a build");
+      }
       return;
     }
-    pidfd_ = std::move(pidfd);
+    // The pid may have been reused after the init was reaped: it is the
+    // init only if it is still in the namespace bubblewrap named.
+    const absl::StatusOr<bool> same = InNamespace(init);
+    if (!same.ok()) {
+      open_status_ = same.status();
+      return;
+    }
+    if (*same) pidfd_ = std::move(pidfd);
+  }
+
+  // Whether process `pid` is in the pid namespace `namespace_`. Without
+  // the right to read its namespace link (a root witness without
+  // CAP_SYS_PTRACE over a build running as build_uid), whether it is the
+  // first process of some pid namespace (/proc/PID/status "NSpid: PID 1"),
+  // which another build's init could also be: then this waits for that
+  // build, at worst, never for an unrelated process.
+  absl::StatusOr<bool> InNamespace(pid_t pid) const {
+    char link[64];
+    const std::string path = absl::StrCat("/proc/", pid, "/ns/pid");
+    const ssize_t length = readlink(path.c_str(), link, sizeof(link) - 1);
+    if (length > 0) {
+      return absl::string_view(link, static_cast<size_t>(length)) ==
+             absl::StrCat("pid:[", namespace_, "]");
+    }
+    if (errno == ENOENT || errno == ESRCH) return false;  // it has ended
+    if (errno != EACCES && errno != EPERM) {
+      return ErrnoStatus(errno, absl::StrCat("reading ", path));
+    }
+    absl::StatusOr<std::string> status =
+        ReadFile(absl::StrCat("/proc/", pid, "/status"), 1 << 16);
+    if (!status.ok()) {
+      if (absl::IsNotFound(status.status())) return false;  // it has ended
+      return status.status();
+    }
+    for (absl::string_view line : absl::StrSplit(*status, '\n')) {
+      if (!absl::ConsumePrefix(&line, "NSpid:")) continue;
+      const std::vector<absl::string_view> pids =
+          absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+      return pids.size() >= 2 && pids.back() == "1";
+    }
+    return false;
   }
 
   UniqueFd info_;
   std::string report_;
+  absl::Status open_status_;
   int64_t namespace_ = 0;
   UniqueFd pidfd_;
 };

@@ -388,6 +388,13 @@ absl::StatusOr<OvmfSevInfo> ParseOvmf(absl::string_view image) {
     return Malformed(absl::StrCat("the SEV metadata's size ", size,
                                   " runs past the end of the image"));
   }
+  // Real OVMF images list a handful; the cap keeps the overlap check (one
+  // pass over the earlier sections per section) cheap on hostile input.
+  constexpr uint32_t kMaxSections = 64;
+  if (count > kMaxSections) {
+    return Malformed(absl::StrCat("the SEV metadata lists ", count,
+                                  " sections, more than ", kMaxSections));
+  }
   if (uint64_t{count} * kItemSize > size - kHeaderSize) {
     return Malformed(absl::StrCat("the SEV metadata lists ", count,
                                   " sections, more than its ", size,

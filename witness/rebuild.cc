@@ -337,7 +337,8 @@ Rebuilder::Comparison Rebuilder::Compare(const statement::Claim& claim,
         claim.reference_values.begin(), claim.reference_values.end(),
         [&](const statement::ReferenceValue& claimed) {
           return claimed.calculator.has_value() &&
-                 statement::SameMeasurement(claimed, value);
+                 statement::SameMeasurement(claimed, value) &&
+                 claimed.digest.algorithm == value.digest.algorithm;
         });
     if (computed) continue;
     value.reported_by_recipe = true;

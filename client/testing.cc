@@ -209,8 +209,19 @@ statement::RebuildAttestation SampleAttestation(
   attestation.claim.leaf_hash = HashHex(leaf_hash);
   attestation.verdict = verdict;
   if (verdict != statement::Verdict::kFailed) {
-    attestation.rebuilt =
-        statement::RebuiltOutput{claim.subjects, claim.reference_values};
+    // As an honest witness records them: values that name a calculator
+    // computed, the others reported by the recipe.
+    std::vector<statement::ReferenceValue> values = claim.reference_values;
+    for (statement::ReferenceValue& value : values) {
+      if (value.calculator.has_value()) {
+        value.computed_by =
+            statement::ComputedBy{value.calculator->name, "refsum test"};
+        value.calculator.reset();
+      } else {
+        value.reported_by_recipe = true;
+      }
+    }
+    attestation.rebuilt = statement::RebuiltOutput{claim.subjects, values};
   }
   if (verdict == statement::Verdict::kMismatch) {
     attestation.rebuilt->reference_values[0].digest.hex =

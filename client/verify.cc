@@ -134,6 +134,26 @@ bool SameValues(const std::vector<statement::ReferenceValue>& claimed,
 
 // Returns whether the claim matches the query; for a value, also the
 // claimed value that matched.
+// Whether every claimed value that names a calculator was computed with
+// it by the rebuilder: a MATCH whose recipe merely reported such a value
+// says nothing about it.
+bool ComputedWhereClaimed(
+    const std::vector<statement::ReferenceValue>& claimed,
+    const std::vector<statement::ReferenceValue>& rebuilt) {
+  return std::all_of(
+      claimed.begin(), claimed.end(),
+      [&](const statement::ReferenceValue& value) {
+        if (!value.calculator.has_value()) return true;
+        return std::any_of(
+            rebuilt.begin(), rebuilt.end(),
+            [&](const statement::ReferenceValue& other) {
+              return statement::SameValue(value, other) &&
+                     other.computed_by.has_value() &&
+                     other.computed_by->calculator == value.calculator->name;
+            });
+      });
+}
+
 bool Matches(const Query& query, const OpenedEntry& entry,
              const statement::Claim& claim,
              std::optional<statement::ReferenceValue>* matched_value) {
@@ -202,6 +222,9 @@ absl::StatusOr<std::pair<OpenedEntry, statement::Claim>> OpenClaim(
 struct Rebuilds {
   absl::flat_hash_set<std::string> matched;
   std::vector<std::string> mismatches;
+  // Policy rebuilders whose MATCH did not compute a value the claim names a
+  // calculator for; their MATCH does not count.
+  std::vector<std::string> uncomputed;
 };
 
 // Step 4: checks every attestation and gathers the trusted verdicts.
@@ -247,6 +270,12 @@ absl::StatusOr<Rebuilds> CheckAttestations(
               " says MATCH but its rebuilt digests differ from the claimed "
               "ones"));
         }
+        if (!ComputedWhereClaimed(claim.reference_values,
+                                  attestation->rebuilt->reference_values)) {
+          // Not a MATCH of the values the claim asks to be computed.
+          rebuilds.uncomputed.push_back(rebuilder->name);
+          break;
+        }
         rebuilds.matched.insert(rebuilder->name);
         break;
       case statement::Verdict::kMismatch:
@@ -288,11 +317,18 @@ absl::StatusOr<VerifiedClaim> CheckRebuilds(
     std::sort(matched.begin(), matched.end());
     return Failed(
         "rebuild quorum",
-        absl::StrCat("MATCH attestations from ",
-                     matched.empty() ? std::string("no policy rebuilder")
-                                     : absl::StrJoin(matched, ", "),
-                     " do not meet quorum ", policy.rebuild_quorum(), ": ",
-                     quorum.shortfall));
+        absl::StrCat(
+            "MATCH attestations from ",
+            matched.empty() ? std::string("no policy rebuilder")
+                            : absl::StrJoin(matched, ", "),
+            " do not meet quorum ", policy.rebuild_quorum(), ": ",
+            quorum.shortfall,
+            rebuilds->uncomputed.empty()
+                ? std::string()
+                : absl::StrCat(" (the MATCH of ",
+                               absl::StrJoin(rebuilds->uncomputed, ", "),
+                               " did not compute the values the claim names "
+                               "a calculator for)")));
   }
   verified.index = entry.index;
   verified.claim = std::move(claim);

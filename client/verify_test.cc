@@ -933,6 +933,45 @@ TEST_F(VerifyTest, ValueClaimedForAnotherRegisterFails) {
   }
 }
 
+// A MATCH counts for a value that names its calculator only if the
+// rebuilder computed it with that calculator; a rebuilder whose attestation
+// says its recipe reported the value does not count (issue 13).
+TEST_F(VerifyTest, MatchCountsForACalculatedValueOnlyWhenComputed) {
+  statement::Claim claim = SampleClaim("calculated");
+  claim.reference_values[2].calculator =
+      statement::Calculator{"uki-pcr", {{"uki", claim.subjects[0].name}}};
+  ASSERT_OK_AND_ASSIGN(const LoggedEntry entry, LogClaim(claim, *vendor_));
+  std::vector<LoggedEntry> computed;
+  std::vector<LoggedEntry> reported;
+  for (const TestSigner& rebuilder : rebuilders_) {
+    ASSERT_OK_AND_ASSIGN(LoggedEntry match,
+                         LogVerdict(entry, claim, rebuilder, Verdict::kMatch));
+    computed.push_back(std::move(match));
+    statement::RebuildAttestation attestation =
+        AttestationOf(entry, claim, rebuilder, Verdict::kMatch);
+    for (statement::ReferenceValue& value :
+         attestation.rebuilt->reference_values) {
+      value.computed_by.reset();
+      value.reported_by_recipe = true;
+    }
+    ASSERT_OK_AND_ASSIGN(LoggedEntry weak,
+                         LogAttestation(attestation, rebuilder));
+    reported.push_back(std::move(weak));
+  }
+  ASSERT_OK_AND_ASSIGN(const Policy policy, MakePolicy());
+  ASSERT_OK_AND_ASSIGN(const tlog::Bundle trusted,
+                       MakeBundle({{entry, computed}}));
+  EXPECT_OK(Run(policy, trusted, QueryFor(claim.reference_values[2])).status());
+  ASSERT_OK_AND_ASSIGN(const tlog::Bundle recipe_only,
+                       MakeBundle({{entry, reported}}));
+  const absl::StatusOr<VerifiedClaim> result =
+      Run(policy, recipe_only, QueryFor(claim.reference_values[2]));
+  ExpectFailedCheck(result, "rebuild quorum");
+  EXPECT_THAT(std::string(result.status().message()),
+              HasSubstr("did not compute the values the claim names a "
+                        "calculator for"));
+}
+
 // ---------------------------------------------------------------------------
 // Check 4: attestations
 

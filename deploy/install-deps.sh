@@ -16,8 +16,9 @@ packages=(
   # Oracles for the measurement calculators' tests (measure/): pesign -h
   # (Authenticode as EDK2 hashes), systemd's systemd-measure (UKI PCR 11),
   # Debian's systemd-stub and objcopy to build UKIs, xxd for the tests'
-  # own hex handling, veritysetup (dm-verity root hashes).
-  pesign systemd systemd-boot-efi binutils xxd cryptsetup-bin
+  # own hex handling, veritysetup (dm-verity root hashes), and Debian's
+  # OVMF.fd for the SEV-SNP calculator's benchmark.
+  pesign systemd systemd-boot-efi binutils xxd cryptsetup-bin ovmf
 )
 
 missing=()

@@ -60,7 +60,8 @@ tests/bench/micro_benchmark --benchmark_min_time=0.01 \
 }
 for family in BM_Sha256 BM_HashLeaf BM_HashChildren BM_CompactRangeAppend \
   BM_CompactRangeRoot BM_BuildInclusionProof BM_VerifyInclusion \
-  BM_OpenCheckpointNote BM_CosignatureVerify; do
+  BM_OpenCheckpointNote BM_CosignatureVerify BM_Sha384Page \
+  BM_SnpLaunchDigestDebianOvmf; do
   if ! grep -qE "^${family}(/[0-9]+)? +[0-9.]+ [mun]?s " "$tmp/micro.out"; then
     echo "micro_benchmark printed no result for $family"; fail=1
   fi

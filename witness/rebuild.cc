@@ -1,7 +1,6 @@
 #include "witness/rebuild.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "base/file.h"
 #include "base/status_macros.h"
+#include "crypto/digest.h"
 #include "crypto/sha256.h"
 #include "encoding/hex.h"
 #include "encoding/json.h"
@@ -39,34 +39,16 @@ constexpr size_t kLogTailBytes = 16 << 10;
 // The most of a diffoscope report the witness keeps.
 constexpr size_t kMaxDiffoscopeBytes = 16 << 20;
 
-// OpenSSL's names of the digest algorithms refsum uses.
-const char* OpenSslDigestName(absl::string_view algorithm) {
-  if (algorithm == statement::kSha256) return "SHA256";
-  if (algorithm == statement::kSha384) return "SHA384";
-  if (algorithm == statement::kSha512) return "SHA512";
-  return nullptr;
-}
-
-struct EvpMdCtxFree {
-  void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
-};
-
 // Returns the digests of the file open at `fd` for each of `algorithms`
-// (sha256 always), reading it once.
+// (sha256 always; names crypto/digest.h does not know are skipped), reading
+// it once.
 absl::StatusOr<statement::DigestSet> HashFile(
     int fd, const std::vector<std::string>& algorithms) {
-  std::vector<std::pair<std::string, std::unique_ptr<EVP_MD_CTX, EvpMdCtxFree>>>
-      contexts;
+  std::vector<std::unique_ptr<crypto::Hasher>> hashers;
   for (const std::string& algorithm : algorithms) {
-    const char* name = OpenSslDigestName(algorithm);
-    if (name == nullptr) continue;
-    std::unique_ptr<EVP_MD_CTX, EvpMdCtxFree> context(EVP_MD_CTX_new());
-    if (context == nullptr ||
-        EVP_DigestInit_ex(context.get(), EVP_get_digestbyname(name), nullptr) !=
-            1) {
-      return absl::InternalError(absl::StrCat("OpenSSL cannot hash ", name));
-    }
-    contexts.emplace_back(algorithm, std::move(context));
+    absl::StatusOr<crypto::HashAlgorithm> parsed =
+        crypto::ParseHashAlgorithm(algorithm);
+    if (parsed.ok()) hashers.push_back(std::make_unique<crypto::Hasher>(*parsed));
   }
   char buffer[1 << 16];
   while (true) {
@@ -74,19 +56,14 @@ absl::StatusOr<statement::DigestSet> HashFile(
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) return ErrnoStatus(errno, "reading an artifact");
     if (got == 0) break;
-    for (auto& [algorithm, context] : contexts) {
-      EVP_DigestUpdate(context.get(), buffer, static_cast<size_t>(got));
+    for (const auto& hasher : hashers) {
+      hasher->Update(absl::string_view(buffer, static_cast<size_t>(got)));
     }
   }
   statement::DigestSet digests;
-  for (auto& [algorithm, context] : contexts) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    if (EVP_DigestFinal_ex(context.get(), digest, &length) != 1) {
-      return absl::InternalError("OpenSSL failed to finish a digest");
-    }
-    digests[algorithm] = encoding::HexEncode(
-        absl::string_view(reinterpret_cast<const char*>(digest), length));
+  for (const auto& hasher : hashers) {
+    digests[std::string(crypto::HashAlgorithmName(hasher->algorithm()))] =
+        encoding::HexEncode(hasher->Finish());
   }
   return digests;
 }
@@ -276,6 +253,7 @@ Rebuilder::Comparison Rebuilder::Compare(const statement::Claim& claim,
   // Values that name a calculator: computed here, from the rebuilt
   // artifacts, never taken from the recipe.
   std::vector<statement::ReferenceValue> rebuilt_values;
+  std::map<std::string, std::string> artifacts;
   bool needs_recipe_values = false;
   for (const statement::ReferenceValue& value : claim.reference_values) {
     if (!value.calculator.has_value()) {
@@ -283,7 +261,7 @@ Rebuilder::Comparison Rebuilder::Compare(const statement::Claim& claim,
       continue;
     }
     absl::StatusOr<statement::ReferenceValue> computed =
-        ComputeValue(value, out_dir);
+        ComputeValue(value, out_dir, &artifacts);
     if (!computed.ok()) {
       comparison.calculation_problem =
           absl::StrCat("computing ", statement::FormatValueTarget(value), ": ",
@@ -383,17 +361,24 @@ Rebuilder::Comparison Rebuilder::Compare(const statement::Claim& claim,
 }
 
 absl::StatusOr<statement::ReferenceValue> Rebuilder::ComputeValue(
-    const statement::ReferenceValue& value, const std::string& out_dir) const {
+    const statement::ReferenceValue& value, const std::string& out_dir,
+    std::map<std::string, std::string>* artifacts) const {
   measure::Calculation calculation;
   calculation.calculator = value.calculator->name;
   calculation.index = value.index;
   calculation.algorithm = value.digest.algorithm;
   calculation.parameters = value.parameters;
   for (const auto& [role, subject] : value.calculator->inputs) {
-    // The rebuilt artifact, as big as /out may hold.
-    ASSIGN_OR_RETURN(calculation.inputs[role],
-                     ReadFileBeneath(out_dir, subject,
-                                     options_.limits.output_bytes));
+    // The rebuilt artifact, as big as /out may hold, read once for all the
+    // values computed from it (a UKI's PCR 4 and 11, say).
+    auto cached = artifacts->find(subject);
+    if (cached == artifacts->end()) {
+      ASSIGN_OR_RETURN(std::string contents,
+                       ReadFileBeneath(out_dir, subject,
+                                       options_.limits.output_bytes));
+      cached = artifacts->emplace(subject, std::move(contents)).first;
+    }
+    calculation.inputs[role] = cached->second;
   }
   ASSIGN_OR_RETURN(const std::string digest, measure::Calculate(calculation));
   statement::ReferenceValue computed = value;

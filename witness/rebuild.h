@@ -46,6 +46,7 @@
 
 #include <memory>
 #include <optional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -153,9 +154,11 @@ class Rebuilder {
   // Compares what the build left in `out_dir` with the claim.
   // The claimed `value`, which names a calculator, computed from the
   // rebuilt artifacts in `out_dir`: its digest, no calculator, and
-  // computedBy.
+  // computedBy. `artifacts` holds the artifacts read so far, by subject
+  // name; it reads the others into it.
   absl::StatusOr<statement::ReferenceValue> ComputeValue(
-      const statement::ReferenceValue& value, const std::string& out_dir) const;
+      const statement::ReferenceValue& value, const std::string& out_dir,
+      std::map<std::string, std::string>* artifacts) const;
   Comparison Compare(const statement::Claim& claim,
                      const std::string& out_dir) const;
 

@@ -117,9 +117,8 @@ std::string SubjectLine(const statement::Subject& subject) {
 // "tpm/pcr/4=sha256:HEX", then the value's parameters, if any:
 // " (vcpus=4, vmm=qemu)".
 std::string ValueLine(const statement::ReferenceValue& value) {
-  std::string line = absl::StrCat(statement::FormatValueTarget(value), "=",
-                                  value.digest.algorithm, ":",
-                                  value.digest.hex);
+  std::string line =
+      statement::FormatValueSelector(statement::SelectorOf(value));
   if (!value.parameters.empty()) {
     absl::StrAppend(&line, " (",
                     absl::StrJoin(value.parameters, ", ",

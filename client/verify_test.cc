@@ -125,9 +125,8 @@ absl::StatusOr<std::string> FlipSignatureBit(const std::string& note,
 // The selector of `value` (platform/kind[/index]=alg:hex), as a user types
 // it.
 Query QueryFor(const statement::ReferenceValue& value) {
-  return ParseValueQuery(absl::StrCat(statement::FormatValueTarget(value), "=",
-                                      value.digest.algorithm, ":",
-                                      value.digest.hex))
+  return ParseValueQuery(
+             statement::FormatValueSelector(statement::SelectorOf(value)))
       .value();
 }
 

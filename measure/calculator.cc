@@ -29,17 +29,11 @@ std::optional<std::string> Get(const std::map<std::string, std::string>& map,
   return it->second;
 }
 
-// Decimal, or hex with 0x.
 absl::StatusOr<uint64_t> Number(absl::string_view name,
                                 absl::string_view text) {
-  uint64_t value = 0;
-  const bool ok = absl::StartsWith(text, "0x")
-                      ? text.size() > 2 &&
-                            absl::SimpleHexAtoi(text.substr(2), &value)
-                      : !text.empty() && text[0] != '+' && text[0] != '-' &&
-                            absl::SimpleAtoi(text, &value);
-  if (!ok) return BadParameter(name, "is not a number");
-  return value;
+  const std::optional<uint64_t> value = ParseNumber(text);
+  if (!value.has_value()) return BadParameter(name, "is not a number");
+  return *value;
 }
 
 absl::StatusOr<std::string> Input(const Calculation& calculation,
@@ -134,6 +128,18 @@ absl::StatusOr<std::string> DmVerity(const Calculation& c) {
 }
 
 }  // namespace
+
+std::optional<uint64_t> ParseNumber(absl::string_view text) {
+  uint64_t value = 0;
+  bool ok = false;
+  if (absl::StartsWithIgnoreCase(text, "0x")) {
+    ok = text.size() > 2 && absl::SimpleHexAtoi(text.substr(2), &value);
+  } else if (text == "0" || (!text.empty() && text[0] >= '1' && text[0] <= '9')) {
+    ok = absl::SimpleAtoi(text, &value);
+  }
+  if (!ok) return std::nullopt;
+  return value;
+}
 
 absl::StatusOr<std::string> Calculate(const Calculation& calculation) {
   absl::StatusOr<std::string> digest = [&]() -> absl::StatusOr<std::string> {

@@ -46,6 +46,11 @@ struct Calculation {
   std::map<std::string, std::string> inputs;
 };
 
+// A number as claims' parameters and sev-snp-measure's flags write one:
+// decimal without sign or leading zero, or hex after "0x" or "0X". nullopt
+// otherwise.
+std::optional<uint64_t> ParseNumber(absl::string_view text);
+
 // The value's digest (raw bytes). InvalidArgument for a parameter that does
 // not parse or an input the calculator cannot measure (naming which),
 // Unimplemented for what refsum cannot compute yet (tdx-mrtd, uki-pcr PCR

@@ -51,6 +51,7 @@
 #include "encoding/base64.h"
 #include "encoding/hex.h"
 #include "absl/strings/str_split.h"
+#include "measure/calculator.h"
 #include "measure/pe.h"
 #include "measure/sev_snp.h"
 #include "measure/tpm.h"
@@ -152,22 +153,14 @@ absl::StatusOr<std::map<std::string, std::string>> ParseFlags(
   return std::move(parsed.flags);
 }
 
-// An integer as sev-snp-measure reads one (Python's int(s, 0)): decimal,
-// or 0x/0o/0b-prefixed.
+// An integer flag (see ParseNumber).
 absl::StatusOr<uint64_t> ParseInteger(absl::string_view flag,
                                       absl::string_view text) {
-  uint64_t value = 0;
-  bool ok = false;
-  if (absl::StartsWithIgnoreCase(text, "0x")) {
-    ok = absl::SimpleHexAtoi(text.substr(2), &value) && text.size() > 2;
-  } else if (text.size() == 1 || text[0] != '0') {
-    ok = absl::SimpleAtoi(text, &value) && !text.empty() && text[0] != '+' &&
-         text[0] != '-';
-  }
-  if (!ok) {
+  const std::optional<uint64_t> value = ParseNumber(text);
+  if (!value.has_value()) {
     return Usage(absl::StrCat("--", flag, " \"", text, "\" is not an integer"));
   }
-  return value;
+  return *value;
 }
 
 absl::StatusOr<std::string> ReadInput(const std::string& path) {

@@ -160,4 +160,8 @@ std::string FormatValueSelector(const ValueSelector& selector) {
                       ":", selector.digest.hex);
 }
 
+ValueSelector SelectorOf(const ReferenceValue& value) {
+  return ValueSelector{value.platform, value.kind, value.index, value.digest};
+}
+
 }  // namespace refsum::statement

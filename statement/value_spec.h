@@ -74,6 +74,9 @@ std::string FormatValueTarget(const ReferenceValue& value);
 // The selector as ParseValueSelector reads it back.
 std::string FormatValueSelector(const ValueSelector& selector);
 
+// The selector of a claimed value: its register and digest.
+ValueSelector SelectorOf(const ReferenceValue& value);
+
 }  // namespace refsum::statement
 
 #endif  // REFSUM_STATEMENT_VALUE_SPEC_H_

@@ -211,9 +211,8 @@ absl::Status WriteSeeds(const std::string& root) {
   const statement::ReferenceValue& value = claim.reference_values[0];
   RETURN_IF_ERROR(out.Write(
       "verify", "value",
-      absl::StrCat(statement::FormatValueTarget(value), "=",
-                   value.digest.algorithm, ":", value.digest.hex, "\n",
-                   verify_policy, "---\n", verify_json)));
+      absl::StrCat(statement::FormatValueSelector(statement::SelectorOf(value)),
+                   "\n", verify_policy, "---\n", verify_json)));
   RETURN_IF_ERROR(out.Write(
       "verify", "artifact_warn",
       absl::StrCat("artifact sha256:", claim.subjects[0].digest.at("sha256"),

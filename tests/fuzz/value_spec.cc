@@ -9,7 +9,6 @@
 #include <string>
 
 #include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "statement/digest.h"
 #include "statement/value_spec.h"
@@ -39,8 +38,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(spec->parameters.empty());
   FUZZ_CHECK(SelectorMatches(*selector, *spec));
   FUZZ_CHECK(FormatValueSelector(*selector) == input);
-  FUZZ_CHECK(absl::StrCat(FormatValueTarget(*spec), "=",
-                          spec->digest.algorithm, ":", spec->digest.hex) ==
-             input);
+  FUZZ_CHECK(FormatValueSelector(SelectorOf(*spec)) == input);
   return 0;
 }
